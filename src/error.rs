@@ -1,0 +1,399 @@
+//! The one error type, and how it is rendered as an HTTP response.
+
+use http::{HeaderValue, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Why a request was not authenticated or not authorized.
+///
+/// The [`Display`](std::fmt::Display) text and [`InvalidToken`] reason are for logs;
+/// [`Error::to_response`] renders what a client sees, which never includes them.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No credential was presented.
+    #[error("no credential was presented")]
+    MissingCredential,
+    /// A credential was presented but is not valid.
+    #[error("invalid credential: {0}")]
+    InvalidToken(InvalidToken),
+    /// A credential was valid but has expired (clients should refresh it).
+    #[error("the credential has expired")]
+    Expired,
+    /// A cookie credential on an unsafe method came without anti-CSRF proof.
+    #[error("cookie credential on an unsafe method without anti-CSRF proof")]
+    CsrfRejected,
+    /// The principal does not meet the route's claim requirements.
+    #[error("claim requirements not met ({} failed)", .0.errors.len())]
+    Forbidden(Denied),
+    /// Signing keys could not be fetched and none are cached.
+    #[error("signing keys are unavailable")]
+    KeysUnavailable,
+    /// A principal was asked for but no authentication layer ran: a server bug.
+    #[error("no authentication layer ran for this request (add AuthLayer or the actix middleware)")]
+    MissingLayer,
+}
+
+/// Why a presented credential was rejected. For logs only: clients see one generic message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidToken {
+    /// Not a compact JWS, bad base64 or bad JSON.
+    #[error("malformed token")]
+    Malformed,
+    /// Larger than the configured limit.
+    #[error("token too large")]
+    TooLarge,
+    /// More than one credential of the same kind (two cookies, two headers).
+    #[error("ambiguous credential")]
+    Ambiguous,
+    /// `alg` is not allowed, or does not fit the key.
+    #[error("algorithm not allowed")]
+    Algorithm,
+    /// The header names a `crit` extension we do not implement, or uses `b64`/nesting.
+    #[error("unsupported critical header")]
+    UnsupportedHeader,
+    /// No key matches the token's `kid` (after any permitted refetch).
+    #[error("unknown signing key")]
+    UnknownKey,
+    /// The signature does not verify.
+    #[error("bad signature")]
+    Signature,
+    /// `iss` is missing or not a configured issuer.
+    #[error("issuer not accepted")]
+    Issuer,
+    /// `aud` does not name a configured audience.
+    #[error("audience not accepted")]
+    Audience,
+    /// `nbf` (or `iat`) is in the future.
+    #[error("not yet valid")]
+    NotYetValid,
+    /// A required claim is missing.
+    #[error("required claim missing")]
+    MissingClaim,
+    /// A registered claim has the wrong type (a string `exp`, say).
+    #[error("claim has the wrong type")]
+    ClaimType,
+    /// `typ` is not the configured one.
+    #[error("unexpected token type")]
+    Type,
+    /// Older than the configured maximum token age.
+    #[error("token too old")]
+    TooOld,
+}
+
+/// The claim requirements a principal failed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Denied {
+    /// Every failed check, with its reason.
+    pub errors: Vec<ClaimError>,
+    /// Scopes that were required and missing (rendered as RFC 6750 `insufficient_scope`).
+    pub missing_scopes: Vec<String>,
+}
+
+/// One failed claim check, in the shape of SuperTokens' `claimValidationErrors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimError {
+    /// The claim (`st-ev`, `st-role`, ...) or a name given to the check.
+    pub id: String,
+    /// Why it failed.
+    pub reason: ClaimReason,
+}
+
+/// The reason a claim check failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimReason {
+    /// What went wrong (`wrong value`, `value does not exist`, ...).
+    pub message: String,
+    /// What the check wanted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expected_value: Option<Value>,
+    /// What the claim held (absent when the claim is missing).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub actual_value: Option<Value>,
+}
+
+impl ClaimError {
+    /// A failure of check `id`.
+    pub fn new(id: impl Into<String>, message: impl Into<String>) -> Self {
+        ClaimError {
+            id: id.into(),
+            reason: ClaimReason {
+                message: message.into(),
+                expected_value: None,
+                actual_value: None,
+            },
+        }
+    }
+
+    /// Adds the expected value.
+    pub fn expected(mut self, value: impl Into<Value>) -> Self {
+        self.reason.expected_value = Some(value.into());
+        self
+    }
+
+    /// Adds the actual value.
+    pub fn actual(mut self, value: impl Into<Value>) -> Self {
+        self.reason.actual_value = Some(value.into());
+        self
+    }
+}
+
+/// How error bodies are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorStyle {
+    /// `{"error": "...", "error_description": "..."}`, as RFC 6750 and OAuth use.
+    Rfc6750,
+    /// SuperTokens' bodies (`unauthorised`, `try refresh token`, `invalid claim`),
+    /// which its frontend SDKs act on.
+    #[default]
+    SuperTokens,
+}
+
+impl std::str::FromStr for ErrorStyle {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "rfc6750" => Ok(ErrorStyle::Rfc6750),
+            "supertokens" => Ok(ErrorStyle::SuperTokens),
+            other => Err(format!("unknown error style `{other}` (expected `rfc6750` or `supertokens`)")),
+        }
+    }
+}
+
+/// A rendered error: status, optional `WWW-Authenticate`, and a JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// The RFC 6750 challenge, when one applies.
+    pub www_authenticate: Option<HeaderValue>,
+    /// The JSON body.
+    pub body: String,
+}
+
+impl ErrorResponse {
+    /// As an `http::Response` with `Content-Type: application/json`.
+    pub fn into_http<B: From<String>>(self) -> http::Response<B> {
+        let mut response = http::Response::new(B::from(self.body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(challenge) = self.www_authenticate {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}
+
+const INVALID_TOKEN_DESCRIPTION: &str = "the access token is invalid";
+const EXPIRED_DESCRIPTION: &str = "the access token expired";
+
+impl Error {
+    /// The status code this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::MissingCredential | Error::InvalidToken(_) | Error::Expired => StatusCode::UNAUTHORIZED,
+            Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Renders the error for a client in the given style.
+    pub fn to_response(&self, style: ErrorStyle) -> ErrorResponse {
+        ErrorResponse {
+            status: self.status(),
+            www_authenticate: self.challenge(),
+            body: self.body(style).to_string(),
+        }
+    }
+
+    fn challenge(&self) -> Option<HeaderValue> {
+        let value = match self {
+            Error::MissingCredential => "Bearer".to_owned(),
+            Error::InvalidToken(_) => {
+                format!(r#"Bearer error="invalid_token", error_description="{INVALID_TOKEN_DESCRIPTION}""#)
+            }
+            Error::Expired => format!(r#"Bearer error="invalid_token", error_description="{EXPIRED_DESCRIPTION}""#),
+            Error::Forbidden(denied) if !denied.missing_scopes.is_empty() => format!(
+                r#"Bearer error="insufficient_scope", scope="{}""#,
+                scope_token_list(&denied.missing_scopes)
+            ),
+            _ => return None,
+        };
+        HeaderValue::from_str(&value).ok()
+    }
+
+    fn body(&self, style: ErrorStyle) -> Value {
+        match style {
+            ErrorStyle::Rfc6750 => self.rfc6750_body(),
+            ErrorStyle::SuperTokens => self.supertokens_body(),
+        }
+    }
+
+    fn rfc6750_body(&self) -> Value {
+        let (error, description) = match self {
+            Error::MissingCredential => ("invalid_request", "authentication required"),
+            Error::InvalidToken(_) => ("invalid_token", INVALID_TOKEN_DESCRIPTION),
+            Error::Expired => ("invalid_token", EXPIRED_DESCRIPTION),
+            Error::CsrfRejected => ("forbidden", "anti-CSRF check failed"),
+            Error::Forbidden(denied) => {
+                let error = if denied.missing_scopes.is_empty() {
+                    "forbidden"
+                } else {
+                    "insufficient_scope"
+                };
+                let mut body = json!({
+                    "error": error,
+                    "error_description": "the credential does not meet this route's requirements",
+                    "claim_errors": denied.errors,
+                });
+                if !denied.missing_scopes.is_empty() {
+                    body["scope"] = Value::String(scope_token_list(&denied.missing_scopes));
+                }
+                return body;
+            }
+            Error::KeysUnavailable => ("temporarily_unavailable", "the service cannot verify credentials right now"),
+            Error::MissingLayer => ("server_error", "internal server error"),
+        };
+        json!({ "error": error, "error_description": description })
+    }
+
+    fn supertokens_body(&self) -> Value {
+        match self {
+            Error::MissingCredential | Error::InvalidToken(_) => json!({ "message": "unauthorised" }),
+            Error::Expired => json!({ "message": "try refresh token" }),
+            Error::CsrfRejected => json!({ "message": "anti-csrf check failed" }),
+            Error::Forbidden(denied) => json!({
+                "message": "invalid claim",
+                "claimValidationErrors": denied.errors,
+            }),
+            Error::KeysUnavailable => json!({ "message": "service unavailable" }),
+            Error::MissingLayer => json!({ "message": "internal server error" }),
+        }
+    }
+}
+
+/// An error together with the style to render it in: what every adapter
+/// turns into its framework's response (axum `IntoResponse`, actix `ResponseError`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{error}")]
+pub struct Rejection {
+    error: Error,
+    style: ErrorStyle,
+}
+
+impl Rejection {
+    /// Pairs an error with a style.
+    pub fn new(error: Error, style: ErrorStyle) -> Self {
+        Rejection { error, style }
+    }
+
+    /// The error.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The rendered response.
+    pub fn to_response(&self) -> ErrorResponse {
+        self.error.to_response(self.style)
+    }
+}
+
+/// Scope names are `NQCHAR`s (RFC 6749 §3.3): anything else is dropped so a
+/// configured scope can never break the header's quoting.
+fn scope_token_list(scopes: &[String]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.chars().filter(|c| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')).collect::<String>())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl From<InvalidToken> for Error {
+    fn from(reason: InvalidToken) -> Self {
+        Error::InvalidToken(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(e: &Error, style: ErrorStyle) -> Value {
+        serde_json::from_str(&e.to_response(style).body).unwrap()
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(Error::MissingCredential.status(), 401);
+        assert_eq!(Error::InvalidToken(InvalidToken::Signature).status(), 401);
+        assert_eq!(Error::Expired.status(), 401);
+        assert_eq!(Error::CsrfRejected.status(), 403);
+        assert_eq!(Error::Forbidden(Denied::default()).status(), 403);
+        assert_eq!(Error::KeysUnavailable.status(), 503);
+        assert_eq!(Error::MissingLayer.status(), 500);
+    }
+
+    #[test]
+    fn challenges_follow_rfc6750() {
+        let missing = Error::MissingCredential.to_response(ErrorStyle::SuperTokens);
+        assert_eq!(missing.www_authenticate.unwrap(), "Bearer");
+        let invalid = Error::InvalidToken(InvalidToken::UnknownKey).to_response(ErrorStyle::Rfc6750);
+        let challenge = invalid.www_authenticate.unwrap();
+        assert!(challenge.to_str().unwrap().starts_with(r#"Bearer error="invalid_token""#));
+        let denied = Denied {
+            errors: vec![],
+            missing_scopes: vec!["read:items".into(), "bad\"scope".into()],
+        };
+        let forbidden = Error::Forbidden(denied).to_response(ErrorStyle::Rfc6750);
+        assert_eq!(
+            forbidden.www_authenticate.unwrap(),
+            r#"Bearer error="insufficient_scope", scope="read:items badscope""#
+        );
+        assert!(Error::CsrfRejected.to_response(ErrorStyle::Rfc6750).www_authenticate.is_none());
+    }
+
+    #[test]
+    fn supertokens_bodies() {
+        assert_eq!(body(&Error::MissingCredential, ErrorStyle::SuperTokens), json!({"message": "unauthorised"}));
+        assert_eq!(body(&Error::Expired, ErrorStyle::SuperTokens), json!({"message": "try refresh token"}));
+        let denied = Denied {
+            errors: vec![ClaimError::new("st-ev", "wrong value").expected(true).actual(false)],
+            missing_scopes: vec![],
+        };
+        assert_eq!(
+            body(&Error::Forbidden(denied), ErrorStyle::SuperTokens),
+            json!({"message": "invalid claim", "claimValidationErrors": [
+                {"id": "st-ev", "reason": {"message": "wrong value", "expectedValue": true, "actualValue": false}}
+            ]})
+        );
+    }
+
+    #[test]
+    fn bodies_never_carry_reasons() {
+        for reason in [InvalidToken::UnknownKey, InvalidToken::Signature, InvalidToken::Audience] {
+            let e = Error::InvalidToken(reason);
+            for style in [ErrorStyle::Rfc6750, ErrorStyle::SuperTokens] {
+                let r = e.to_response(style);
+                assert!(!r.body.contains(&reason.to_string()));
+            }
+        }
+        assert_eq!(
+            body(&Error::InvalidToken(InvalidToken::Audience), ErrorStyle::Rfc6750),
+            json!({"error": "invalid_token", "error_description": INVALID_TOKEN_DESCRIPTION})
+        );
+    }
+
+    #[test]
+    fn error_style_parses() {
+        assert_eq!("RFC6750".parse::<ErrorStyle>().unwrap(), ErrorStyle::Rfc6750);
+        assert_eq!("supertokens".parse::<ErrorStyle>().unwrap(), ErrorStyle::SuperTokens);
+        assert!("xml".parse::<ErrorStyle>().is_err());
+    }
+}

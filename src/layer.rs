@@ -1,0 +1,237 @@
+//! The tower layer: authenticate, then put the [`Principal`] in the request extensions.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::authenticator::{Attempt, Authenticator, Pending};
+use crate::error::{Error, ErrorResponse, ErrorStyle, Rejection};
+use crate::principal::Principal;
+
+/// Put in the request extensions by every authentication adapter, whether or
+/// not a principal was found, so extractors can tell "anonymous" (401) from
+/// "no layer ran" (a server bug, 500), and render errors in the configured style.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LayerRan {
+    pub(crate) style: ErrorStyle,
+}
+
+/// Whether a request without a credential may pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Required,
+    Optional,
+}
+
+/// A tower [`Layer`] that authenticates every request.
+///
+/// In [`required`](AuthLayer::required) mode a request without a valid
+/// credential is answered 401; in [`optional`](AuthLayer::optional) mode it
+/// passes without a principal, but an invalid or expired credential is still
+/// refused (a client that sent one must learn it is bad).
+///
+/// ```
+/// use authorizer::{AuthLayer, Issuer, Principal, Verifier};
+/// use axum::{Router, routing::get};
+///
+/// # fn app() -> Result<Router, authorizer::ConfigError> {
+/// let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+/// let app = Router::new()
+///     .route("/me", get(|p: Principal| async move { p.id().to_owned() }))
+///     .layer(AuthLayer::required(verifier));
+/// # Ok(app) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    auth: Authenticator,
+    mode: Mode,
+}
+
+impl AuthLayer {
+    /// Every request must carry a valid credential.
+    pub fn required(auth: impl Into<Authenticator>) -> Self {
+        AuthLayer {
+            auth: auth.into(),
+            mode: Mode::Required,
+        }
+    }
+
+    /// Requests without a credential pass anonymously; bad credentials do not.
+    pub fn optional(auth: impl Into<Authenticator>) -> Self {
+        AuthLayer {
+            auth: auth.into(),
+            mode: Mode::Optional,
+        }
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            auth: self.auth.clone(),
+            mode: self.mode,
+        }
+    }
+}
+
+/// The service made by [`AuthLayer`].
+#[derive(Debug, Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    auth: Authenticator,
+    mode: Mode,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    ResBody: From<String>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = AuthFuture<S, ReqBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let style = self.auth.style();
+        request.extensions_mut().insert(LayerRan { style });
+        let state = match self.auth.begin(request.method(), request.headers()) {
+            Attempt::Done(outcome) => match admit(outcome, self.mode) {
+                Ok(principal) => {
+                    if let Some(principal) = principal {
+                        request.extensions_mut().insert(principal);
+                    }
+                    State::Calling {
+                        future: self.inner.call(request),
+                    }
+                }
+                Err(error) => State::Rejected {
+                    response: Some(reject(&error, style)),
+                },
+            },
+            Attempt::Verify(pending) => {
+                // The ready service goes into the future; a fresh clone stays (as tower-http does).
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                State::Verifying {
+                    pending,
+                    request: Some(request),
+                    inner,
+                    style,
+                }
+            }
+        };
+        AuthFuture { state }
+    }
+}
+
+/// Applies the mode to an authentication outcome.
+fn admit(outcome: Result<Option<Principal>, Error>, mode: Mode) -> Result<Option<Principal>, Error> {
+    match (outcome, mode) {
+        (Ok(None), Mode::Required) => Err(Error::MissingCredential),
+        (outcome, _) => outcome,
+    }
+}
+
+fn reject(error: &Error, style: ErrorStyle) -> ErrorResponse {
+    tracing::debug!(%error, "request rejected");
+    Rejection::new(error.clone(), style).to_response()
+}
+
+pin_project! {
+    /// The future of [`AuthService`].
+    pub struct AuthFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        Verifying {
+            pending: Pending,
+            request: Option<Request<B>>,
+            inner: S,
+            style: ErrorStyle,
+        },
+        Calling {
+            #[pin]
+            future: S::Future,
+        },
+        Rejected {
+            response: Option<ErrorResponse>,
+        },
+    }
+}
+
+impl<S, B, ResBody> Future for AuthFuture<S, B>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    ResBody: From<String>,
+{
+    type Output = Result<Response<ResBody>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Calling { future } => return future.poll(cx),
+                StateProj::Rejected { response } => {
+                    let response = response.take().expect("AuthFuture polled after completion");
+                    return Poll::Ready(Ok(response.into_http()));
+                }
+                StateProj::Verifying {
+                    pending,
+                    request,
+                    inner,
+                    style,
+                } => {
+                    let outcome = ready!(pending.as_mut().poll(cx));
+                    let mut request = request.take().expect("AuthFuture polled after completion");
+                    let next = match outcome {
+                        Ok(principal) => {
+                            request.extensions_mut().insert(principal);
+                            State::Calling {
+                                future: inner.call(request),
+                            }
+                        }
+                        Err(error) => State::Rejected {
+                            response: Some(reject(&error, *style)),
+                        },
+                    };
+                    this.state.set(next);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        assert!(matches!(admit(Ok(None), Mode::Required), Err(Error::MissingCredential)));
+        assert!(matches!(admit(Ok(None), Mode::Optional), Ok(None)));
+        assert!(matches!(admit(Err(Error::Expired), Mode::Optional), Err(Error::Expired)));
+    }
+}

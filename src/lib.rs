@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod authenticator;
+mod crypto;
+pub mod credential;
+mod error;
+mod layer;
+mod principal;
+pub mod verify;
+
+#[cfg(feature = "axum")]
+mod axum;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use authenticator::Authenticator;
+pub use credential::{Credential, Credentials};
+pub use error::{ClaimError, ClaimReason, Denied, Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};
+pub use layer::{AuthFuture, AuthLayer, AuthService};
+pub use principal::{ClaimTypeError, ContextClaims, ContextValue, Principal, PrincipalMapping, Source};
+pub use verify::{ConfigError, FetchPolicy, Issuer, KeyError, KeySet, Verifier, VerifierBuilder};
+
+#[cfg(feature = "axum")]
+pub use crate::axum::Claims;
+
+/// The signature algorithms (re-exported from `jsonwebtoken`).
+pub use jsonwebtoken::Algorithm;

@@ -1,0 +1,511 @@
+//! Verification keys: static PEM/secret/JWK, and JWKS documents parsed with care.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::{Map, Value};
+
+/// A set of algorithms, as a bit mask (the hot path asks `contains` per token).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Algorithms(u16);
+
+impl Algorithms {
+    pub(crate) const ASYMMETRIC: Algorithms = Algorithms::of(&[
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ]);
+    pub(crate) const HMAC: Algorithms = Algorithms::of(&[Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
+    const RSA: Algorithms = Algorithms::of(&[
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ]);
+
+    pub(crate) const fn of(algs: &[Algorithm]) -> Algorithms {
+        let mut bits = 0u16;
+        let mut i = 0;
+        while i < algs.len() {
+            bits |= bit(algs[i]);
+            i += 1;
+        }
+        Algorithms(bits)
+    }
+
+    pub(crate) fn contains(self, alg: Algorithm) -> bool {
+        self.0 & bit(alg) != 0
+    }
+
+    pub(crate) fn union(self, other: Algorithms) -> Algorithms {
+        Algorithms(self.0 | other.0)
+    }
+
+    pub(crate) fn intersect(self, other: Algorithms) -> Algorithms {
+        Algorithms(self.0 & other.0)
+    }
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl fmt::Debug for Algorithms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let all = [
+            Algorithm::HS256,
+            Algorithm::HS384,
+            Algorithm::HS512,
+            Algorithm::RS256,
+            Algorithm::RS384,
+            Algorithm::RS512,
+            Algorithm::PS256,
+            Algorithm::PS384,
+            Algorithm::PS512,
+            Algorithm::ES256,
+            Algorithm::ES384,
+            Algorithm::EdDSA,
+        ];
+        f.debug_set().entries(all.iter().filter(|a| self.contains(**a))).finish()
+    }
+}
+
+/// Algorithms this crate does not know get no bit, so no set contains them.
+const fn bit(alg: Algorithm) -> u16 {
+    let index = match alg {
+        Algorithm::HS256 => 0,
+        Algorithm::HS384 => 1,
+        Algorithm::HS512 => 2,
+        Algorithm::RS256 => 3,
+        Algorithm::RS384 => 4,
+        Algorithm::RS512 => 5,
+        Algorithm::PS256 => 6,
+        Algorithm::PS384 => 7,
+        Algorithm::PS512 => 8,
+        Algorithm::ES256 => 9,
+        Algorithm::ES384 => 10,
+        Algorithm::EdDSA => 11,
+        _ => return 0,
+    };
+    1 << index
+}
+
+/// A key that can verify signatures of some algorithms.
+#[derive(Clone)]
+pub(crate) struct VerifyingKey {
+    pub(crate) kid: Option<String>,
+    pub(crate) algorithms: Algorithms,
+    pub(crate) key: DecodingKey,
+}
+
+/// A key could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The PEM or JWK did not parse as a key of that algorithm.
+    #[error("the key does not parse as a key for {0:?}")]
+    Unparsable(Algorithm),
+    /// A shared secret shorter than the hash output (RFC 7518 §3.2).
+    #[error("an HMAC secret must be at least {0} bytes")]
+    SecretTooShort(usize),
+    /// A secret given for a non-HMAC algorithm, or a public key for HMAC.
+    #[error("algorithm {0:?} does not fit this kind of key")]
+    WrongAlgorithm(Algorithm),
+    /// The JWKS document is not a JSON object with a `keys` array.
+    #[error("the JWKS document is not valid: {0}")]
+    InvalidJwks(String),
+    /// The JWK was skipped by the hygiene rules.
+    #[error("the JWK is not usable: {0}")]
+    Rejected(&'static str),
+}
+
+/// A set of verification keys, each with the algorithms it may verify.
+///
+/// Static keys are added with [`KeySet::with_pem`], [`KeySet::with_secret`] and
+/// [`KeySet::with_jwk`], or parsed from a whole document with [`KeySet::from_jwks`].
+/// JWKS parsing skips any key that is not plainly a public signature key
+/// (`use: enc`, `key_ops` without `verify`, private parts, symmetric keys,
+/// unknown `kty`, an `alg` or curve that does not fit the key, RSA under 2048
+/// bits or with a bad exponent, a `kid` shared by two keys) and keeps the rest.
+#[derive(Clone, Default)]
+pub struct KeySet {
+    keys: Vec<VerifyingKey>,
+}
+
+impl fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySet").field("keys", &self.keys.len()).finish()
+    }
+}
+
+/// Smallest RSA modulus accepted from a JWKS (RFC 7518 §3.3).
+const MIN_RSA_BITS: usize = 2048;
+
+impl KeySet {
+    /// An empty set.
+    pub fn new() -> Self {
+        KeySet::default()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Adds a PEM public key (SPKI or PKCS#1 for RSA) for one asymmetric algorithm.
+    pub fn with_pem(mut self, algorithm: Algorithm, pem: &[u8], kid: Option<&str>) -> Result<Self, KeyError> {
+        let key = match algorithm {
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => DecodingKey::from_rsa_pem(pem),
+            Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(pem),
+            Algorithm::EdDSA => DecodingKey::from_ed_pem(pem),
+            _ => return Err(KeyError::WrongAlgorithm(algorithm)),
+        }
+        .map_err(|_| KeyError::Unparsable(algorithm))?;
+        self.keys.push(VerifyingKey {
+            kid: kid.map(str::to_owned),
+            algorithms: Algorithms::of(&[algorithm]),
+            key,
+        });
+        Ok(self)
+    }
+
+    /// Adds a shared secret for one HMAC algorithm. This is the only way HS* is
+    /// ever accepted: remote key sets never supply symmetric keys.
+    pub fn with_secret(mut self, algorithm: Algorithm, secret: &[u8], kid: Option<&str>) -> Result<Self, KeyError> {
+        let min = match algorithm {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+            other => return Err(KeyError::WrongAlgorithm(other)),
+        };
+        if secret.len() < min {
+            return Err(KeyError::SecretTooShort(min));
+        }
+        self.keys.push(VerifyingKey {
+            kid: kid.map(str::to_owned),
+            algorithms: Algorithms::of(&[algorithm]),
+            key: DecodingKey::from_secret(secret),
+        });
+        Ok(self)
+    }
+
+    /// Adds one public JWK (a JSON object), under the same rules as [`KeySet::from_jwks`].
+    pub fn with_jwk(mut self, jwk: &Value) -> Result<Self, KeyError> {
+        let object = jwk.as_object().ok_or(KeyError::Rejected("not a JSON object"))?;
+        self.keys.push(parse_jwk(object)?);
+        Ok(self)
+    }
+
+    /// Parses a JWKS document (`{"keys": [...]}`), skipping unusable keys.
+    pub fn from_jwks(json: &[u8]) -> Result<Self, KeyError> {
+        let document: Value = serde_json::from_slice(json).map_err(|e| KeyError::InvalidJwks(e.to_string()))?;
+        let keys = document
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or_else(|| KeyError::InvalidJwks("no `keys` array".to_owned()))?;
+        let mut parsed = Vec::with_capacity(keys.len());
+        for (index, jwk) in keys.iter().enumerate() {
+            let result = jwk
+                .as_object()
+                .ok_or(KeyError::Rejected("not a JSON object"))
+                .and_then(parse_jwk);
+            match result {
+                Ok(key) => parsed.push(key),
+                Err(reason) => tracing::warn!(index, %reason, "skipping a key in the JWKS"),
+            }
+        }
+        Ok(KeySet {
+            keys: drop_duplicate_kids(parsed),
+        })
+    }
+
+    /// Adds every key of `other`.
+    pub fn merge(mut self, other: KeySet) -> Self {
+        self.keys.extend(other.keys);
+        self
+    }
+
+    /// The key for a token: by `kid` when it has one; without a `kid`, the one
+    /// key that fits the algorithm (several would mean trying each, which an
+    /// attacker could use to multiply our work).
+    pub(crate) fn find(&self, kid: Option<&str>, alg: Algorithm) -> Lookup<'_> {
+        match kid {
+            Some(kid) => match self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)) {
+                Some(key) if key.algorithms.contains(alg) => Lookup::Found(key),
+                Some(_) => Lookup::WrongAlgorithm,
+                None => Lookup::UnknownKid,
+            },
+            None => {
+                let mut fitting = self.keys.iter().filter(|k| k.algorithms.contains(alg));
+                match (fitting.next(), fitting.next()) {
+                    (Some(key), None) => Lookup::Found(key),
+                    _ => Lookup::UnknownKid,
+                }
+            }
+        }
+    }
+
+    pub(crate) fn algorithms(&self) -> Algorithms {
+        self.keys.iter().fold(Algorithms::default(), |acc, k| acc.union(k.algorithms))
+    }
+}
+
+/// What a key lookup found.
+pub(crate) enum Lookup<'a> {
+    Found(&'a VerifyingKey),
+    UnknownKid,
+    WrongAlgorithm,
+}
+
+/// Two keys under one `kid` cannot both be right, and choosing one is a guess.
+fn drop_duplicate_kids(keys: Vec<VerifyingKey>) -> Vec<VerifyingKey> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for kid in keys.iter().filter_map(|k| k.kid.as_deref()) {
+        *counts.entry(kid).or_default() += 1;
+    }
+    let duplicated: Vec<String> = counts
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(kid, _)| kid.to_owned())
+        .collect();
+    if duplicated.is_empty() {
+        return keys;
+    }
+    tracing::warn!(count = duplicated.len(), "skipping JWKS keys that share a kid");
+    keys.into_iter()
+        .filter(|k| !k.kid.as_ref().is_some_and(|kid| duplicated.contains(kid)))
+        .collect()
+}
+
+fn parse_jwk(jwk: &Map<String, Value>) -> Result<VerifyingKey, KeyError> {
+    check_usage(jwk)?;
+    for private in ["d", "p", "q", "dp", "dq", "qi", "k", "oth"] {
+        if jwk.contains_key(private) {
+            return Err(KeyError::Rejected("carries private or symmetric key material"));
+        }
+    }
+    let kid = match jwk.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => return Err(KeyError::Rejected("kid is not a string")),
+    };
+    let (fits, key) = match jwk.get("kty").and_then(Value::as_str) {
+        Some("RSA") => rsa_key(jwk)?,
+        Some("EC") => ec_key(jwk)?,
+        Some("OKP") => okp_key(jwk)?,
+        Some("oct") => return Err(KeyError::Rejected("symmetric keys are never taken from a key set")),
+        _ => return Err(KeyError::Rejected("unknown kty")),
+    };
+    let algorithms = match jwk.get("alg") {
+        None => fits,
+        Some(Value::String(alg)) => {
+            let alg: Algorithm = alg.parse().map_err(|_| KeyError::Rejected("unknown alg"))?;
+            if !fits.contains(alg) {
+                return Err(KeyError::Rejected("alg does not fit the key type or curve"));
+            }
+            Algorithms::of(&[alg])
+        }
+        Some(_) => return Err(KeyError::Rejected("alg is not a string")),
+    };
+    Ok(VerifyingKey { kid, algorithms, key })
+}
+
+fn check_usage(jwk: &Map<String, Value>) -> Result<(), KeyError> {
+    match jwk.get("use") {
+        None => {}
+        Some(Value::String(u)) if u == "sig" => {}
+        Some(_) => return Err(KeyError::Rejected("use is not sig")),
+    }
+    match jwk.get("key_ops") {
+        None => Ok(()),
+        Some(Value::Array(ops)) if ops.iter().any(|op| op == "verify") => Ok(()),
+        Some(_) => Err(KeyError::Rejected("key_ops does not include verify")),
+    }
+}
+
+fn b64_field(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>, KeyError> {
+    let text = jwk
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or(KeyError::Rejected("a required member is missing"))?;
+    URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .map_err(|_| KeyError::Rejected("a member is not base64url"))
+}
+
+fn rsa_key(jwk: &Map<String, Value>) -> Result<(Algorithms, DecodingKey), KeyError> {
+    let n = b64_field(jwk, "n")?;
+    let e = b64_field(jwk, "e")?;
+    let n = strip_leading_zeros(&n);
+    let e = strip_leading_zeros(&e);
+    let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+    if bits < MIN_RSA_BITS {
+        return Err(KeyError::Rejected("RSA modulus under 2048 bits"));
+    }
+    // An even exponent is not RSA, and e = 1 makes every "signature" its own message.
+    let odd = e.last().is_some_and(|b| b & 1 == 1);
+    if !odd || e == [1] || e.len() > 8 {
+        return Err(KeyError::Rejected("bad RSA exponent"));
+    }
+    Ok((Algorithms::RSA, DecodingKey::from_rsa_raw_components(n, e)))
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn ec_key(jwk: &Map<String, Value>) -> Result<(Algorithms, DecodingKey), KeyError> {
+    let (alg, size) = match jwk.get("crv").and_then(Value::as_str) {
+        Some("P-256") => (Algorithm::ES256, 32),
+        Some("P-384") => (Algorithm::ES384, 48),
+        _ => return Err(KeyError::Rejected("unsupported EC curve")),
+    };
+    let x = b64_field(jwk, "x")?;
+    let y = b64_field(jwk, "y")?;
+    if x.len() != size || y.len() != size {
+        return Err(KeyError::Rejected("EC coordinates do not fit the curve"));
+    }
+    let mut point = Vec::with_capacity(1 + 2 * size);
+    point.push(0x04);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    Ok((Algorithms::of(&[alg]), DecodingKey::from_ec_der(&point)))
+}
+
+fn okp_key(jwk: &Map<String, Value>) -> Result<(Algorithms, DecodingKey), KeyError> {
+    if jwk.get("crv").and_then(Value::as_str) != Some("Ed25519") {
+        return Err(KeyError::Rejected("unsupported OKP curve"));
+    }
+    let x = b64_field(jwk, "x")?;
+    if x.len() != 32 {
+        return Err(KeyError::Rejected("Ed25519 key is not 32 bytes"));
+    }
+    Ok((Algorithms::of(&[Algorithm::EdDSA]), DecodingKey::from_ed_der(&x)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rsa_jwk(bits: usize) -> Value {
+        let mut n = vec![0xffu8; bits / 8];
+        n[0] = 0xc1;
+        json!({"kty": "RSA", "kid": "r", "n": URL_SAFE_NO_PAD.encode(&n), "e": "AQAB"})
+    }
+
+    fn ec_jwk() -> Value {
+        json!({"kty": "EC", "crv": "P-256", "kid": "e", "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])})
+    }
+
+    fn with(base: Value, extra: Value) -> Value {
+        let mut v = base;
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    }
+
+    fn jwks(keys: Vec<Value>) -> KeySet {
+        KeySet::from_jwks(json!({ "keys": keys }).to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn algorithm_bits() {
+        let a = Algorithms::of(&[Algorithm::RS256, Algorithm::EdDSA]);
+        assert!(a.contains(Algorithm::RS256) && a.contains(Algorithm::EdDSA));
+        assert!(!a.contains(Algorithm::HS256));
+        assert!(Algorithms::ASYMMETRIC.intersect(Algorithms::HMAC).is_empty());
+    }
+
+    #[test]
+    fn keeps_good_keys_and_infers_algorithms() {
+        let set = jwks(vec![rsa_jwk(2048), ec_jwk()]);
+        assert_eq!(set.len(), 2);
+        assert!(matches!(set.find(Some("r"), Algorithm::PS256), Lookup::Found(_)));
+        assert!(matches!(set.find(Some("e"), Algorithm::ES256), Lookup::Found(_)));
+        assert!(matches!(set.find(Some("e"), Algorithm::ES384), Lookup::WrongAlgorithm));
+        assert!(matches!(set.find(Some("zz"), Algorithm::ES256), Lookup::UnknownKid));
+        assert!(matches!(set.find(None, Algorithm::ES256), Lookup::Found(_)));
+    }
+
+    #[test]
+    fn skips_bad_keys_and_keeps_the_rest() {
+        let bad = vec![
+            with(rsa_jwk(2048), json!({"use": "enc", "kid": "1"})),
+            with(rsa_jwk(2048), json!({"key_ops": ["encrypt"], "kid": "2"})),
+            with(rsa_jwk(2048), json!({"d": "AAAA", "kid": "3"})),
+            with(rsa_jwk(1024), json!({"kid": "4"})),
+            with(rsa_jwk(2048), json!({"e": "AQ", "kid": "5"})),
+            with(rsa_jwk(2048), json!({"e": "Ag", "kid": "5b"})),
+            with(rsa_jwk(2048), json!({"alg": "ES256", "kid": "6"})),
+            with(rsa_jwk(2048), json!({"alg": "none", "kid": "6b"})),
+            with(ec_jwk(), json!({"crv": "P-384", "kid": "7"})),
+            with(ec_jwk(), json!({"alg": "ES384", "kid": "8"})),
+            json!({"kty": "oct", "k": "c2VjcmV0", "kid": "9"}),
+            json!({"kty": "XYZ", "kid": "10"}),
+            with(rsa_jwk(2048), json!({"kid": 11})),
+            json!("not an object"),
+            with(rsa_jwk(2048), json!({"kid": "dup"})),
+            with(ec_jwk(), json!({"kid": "dup"})),
+        ];
+        let mut keys = bad;
+        keys.push(with(rsa_jwk(2048), json!({"kid": "good", "use": "sig", "key_ops": ["verify"]})));
+        let set = jwks(keys);
+        assert_eq!(set.len(), 1);
+        assert!(matches!(set.find(Some("good"), Algorithm::RS256), Lookup::Found(_)));
+        assert!(matches!(set.find(Some("dup"), Algorithm::RS256), Lookup::UnknownKid));
+    }
+
+    #[test]
+    fn rejects_documents_that_are_not_jwks() {
+        assert!(KeySet::from_jwks(b"garbage").is_err());
+        assert!(KeySet::from_jwks(b"{\"keys\": 3}").is_err());
+        assert!(KeySet::from_jwks(b"{\"keys\": []}").unwrap().is_empty());
+    }
+
+    #[test]
+    fn secrets_must_be_long_enough_and_hmac_only() {
+        assert_eq!(
+            KeySet::new().with_secret(Algorithm::HS256, b"short", None).unwrap_err(),
+            KeyError::SecretTooShort(32)
+        );
+        assert!(KeySet::new().with_secret(Algorithm::RS256, &[0; 64], None).is_err());
+        assert!(KeySet::new().with_pem(Algorithm::HS256, b"", None).is_err());
+        let set = KeySet::new().with_secret(Algorithm::HS256, &[7; 32], None).unwrap();
+        assert!(matches!(set.find(None, Algorithm::HS256), Lookup::Found(_)));
+        assert!(matches!(set.find(None, Algorithm::HS384), Lookup::UnknownKid));
+    }
+
+    #[test]
+    fn without_kid_two_fitting_keys_are_not_guessed_between() {
+        let set = KeySet::new()
+            .with_secret(Algorithm::HS256, &[1; 32], None)
+            .unwrap()
+            .with_secret(Algorithm::HS256, &[2; 32], None)
+            .unwrap();
+        assert!(matches!(set.find(None, Algorithm::HS256), Lookup::UnknownKid));
+    }
+}

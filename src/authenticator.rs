@@ -105,6 +105,8 @@ impl Authenticator {
         let verifier = self.verifier.clone();
         let token = credential.token().to_owned();
         let source = credential.source();
-        Attempt::Verify(Box::pin(async move { verifier.verify(Credential::new(&token, source)).await }))
+        Attempt::Verify(Box::pin(async move {
+            verifier.verify(Credential::new(&token, source)).await
+        }))
     }
 }

@@ -28,7 +28,9 @@ pub(crate) fn principal_of(extensions: &http::Extensions) -> Result<Option<Princ
 }
 
 fn style_of(extensions: &http::Extensions) -> ErrorStyle {
-    extensions.get::<LayerRan>().map_or_else(ErrorStyle::default, |ran| ran.style)
+    extensions
+        .get::<LayerRan>()
+        .map_or_else(ErrorStyle::default, |ran| ran.style)
 }
 
 /// Requires a principal: 401 when the (optional) layer let an anonymous request
@@ -80,7 +82,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Claims<T> {
         let principal = <Principal as FromRequestParts<S>>::from_request_parts(parts, state).await?;
         principal.claims_as().map(Claims).map_err(|error| {
             tracing::debug!(%error, "claims do not fit the handler's type");
-            Rejection::new(Error::InvalidToken(InvalidToken::ClaimType), style_of(&parts.extensions))
+            Rejection::new(
+                Error::InvalidToken(InvalidToken::ClaimType),
+                style_of(&parts.extensions),
+            )
         })
     }
 }

@@ -172,7 +172,10 @@ impl Credentials {
             return false;
         };
         let origin = origin.trim().trim_end_matches('/');
-        self.csrf.allowed_origins.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin))
+        self.csrf
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin))
     }
 }
 
@@ -237,7 +240,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         h
     }
@@ -254,20 +260,32 @@ mod tests {
     #[test]
     fn bearer_scheme_is_case_insensitive() {
         for v in ["Bearer abc", "bearer abc", "BEARER  abc "] {
-            assert_eq!(get(&[("authorization", v)]).unwrap(), Some(("abc".into(), Source::Bearer)));
+            assert_eq!(
+                get(&[("authorization", v)]).unwrap(),
+                Some(("abc".into(), Source::Bearer))
+            );
         }
         assert_eq!(get(&[("authorization", "Basic abc")]).unwrap(), None);
-        assert!(matches!(get(&[("authorization", "Bearer")]), Err(Error::InvalidToken(InvalidToken::Malformed))));
+        assert!(matches!(
+            get(&[("authorization", "Bearer")]),
+            Err(Error::InvalidToken(InvalidToken::Malformed))
+        ));
     }
 
     #[test]
     fn header_and_cookie() {
-        assert_eq!(get(&[("st-access-token", "t1")]).unwrap(), Some(("t1".into(), Source::Header)));
+        assert_eq!(
+            get(&[("st-access-token", "t1")]).unwrap(),
+            Some(("t1".into(), Source::Header))
+        );
         assert_eq!(
             get(&[("cookie", "a=b; sAccessToken=t2; c=d")]).unwrap(),
             Some(("t2".into(), Source::Cookie))
         );
-        assert_eq!(get(&[("cookie", "sAccessToken=\"t3\"")]).unwrap(), Some(("t3".into(), Source::Cookie)));
+        assert_eq!(
+            get(&[("cookie", "sAccessToken=\"t3\"")]).unwrap(),
+            Some(("t3".into(), Source::Cookie))
+        );
         assert_eq!(get(&[("cookie", "xsAccessToken=t")]).unwrap(), None);
         assert_eq!(get(&[]).unwrap(), None);
     }
@@ -277,17 +295,29 @@ mod tests {
         let both = [("authorization", "Bearer b"), ("cookie", "sAccessToken=c")];
         assert_eq!(get(&both).unwrap().unwrap().1, Source::Bearer);
         let cookie_first = Credentials::default().order([Location::Cookie("sAccessToken".into()), Location::Bearer]);
-        assert_eq!(get_with(&cookie_first, Method::GET, &both).unwrap().unwrap().1, Source::Cookie);
+        assert_eq!(
+            get_with(&cookie_first, Method::GET, &both).unwrap().unwrap().1,
+            Source::Cookie
+        );
         let bearer_only = Credentials::default().order([Location::Bearer]);
-        assert_eq!(get_with(&bearer_only, Method::GET, &[("cookie", "sAccessToken=c")]).unwrap(), None);
+        assert_eq!(
+            get_with(&bearer_only, Method::GET, &[("cookie", "sAccessToken=c")]).unwrap(),
+            None
+        );
     }
 
     #[test]
     fn duplicates_are_ambiguous() {
         let ambiguous = |r: Result<_, Error>| matches!(r, Err(Error::InvalidToken(InvalidToken::Ambiguous)));
         assert!(ambiguous(get(&[("cookie", "sAccessToken=a; sAccessToken=b")])));
-        assert!(ambiguous(get(&[("cookie", "sAccessToken=a"), ("cookie", "sAccessToken=b")])));
-        assert!(ambiguous(get(&[("authorization", "Bearer a"), ("authorization", "Bearer b")])));
+        assert!(ambiguous(get(&[
+            ("cookie", "sAccessToken=a"),
+            ("cookie", "sAccessToken=b")
+        ])));
+        assert!(ambiguous(get(&[
+            ("authorization", "Bearer a"),
+            ("authorization", "Bearer b")
+        ])));
         assert!(ambiguous(get(&[("st-access-token", "a"), ("st-access-token", "b")])));
     }
 
@@ -307,18 +337,37 @@ mod tests {
         let cookie = ("cookie", "sAccessToken=t");
         for m in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             assert!(matches!(get_with(&c, m.clone(), &[cookie]), Err(Error::CsrfRejected)));
-            assert!(get_with(&c, m.clone(), &[cookie, ("rid", "session")]).unwrap().is_some());
-            assert!(get_with(&c, m.clone(), &[cookie, ("origin", "https://APP.example.com")]).unwrap().is_some());
+            assert!(
+                get_with(&c, m.clone(), &[cookie, ("rid", "session")])
+                    .unwrap()
+                    .is_some()
+            );
+            assert!(
+                get_with(&c, m.clone(), &[cookie, ("origin", "https://APP.example.com")])
+                    .unwrap()
+                    .is_some()
+            );
             assert!(matches!(
                 get_with(&c, m.clone(), &[cookie, ("origin", "https://evil.example.com")]),
                 Err(Error::CsrfRejected)
             ));
         }
         assert!(get_with(&c, Method::GET, &[cookie]).unwrap().is_some());
-        assert!(get_with(&c, Method::POST, &[("authorization", "Bearer t")]).unwrap().is_some());
-        assert!(get_with(&c, Method::POST, &[("st-access-token", "t")]).unwrap().is_some());
+        assert!(
+            get_with(&c, Method::POST, &[("authorization", "Bearer t")])
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            get_with(&c, Method::POST, &[("st-access-token", "t")])
+                .unwrap()
+                .is_some()
+        );
         let no_rid = c.accept_rid_header(false);
-        assert!(matches!(get_with(&no_rid, Method::POST, &[cookie, ("rid", "x")]), Err(Error::CsrfRejected)));
+        assert!(matches!(
+            get_with(&no_rid, Method::POST, &[cookie, ("rid", "x")]),
+            Err(Error::CsrfRejected)
+        ));
     }
 
     #[test]

@@ -159,7 +159,9 @@ impl std::str::FromStr for ErrorStyle {
         match s.trim().to_ascii_lowercase().as_str() {
             "rfc6750" => Ok(ErrorStyle::Rfc6750),
             "supertokens" => Ok(ErrorStyle::SuperTokens),
-            other => Err(format!("unknown error style `{other}` (expected `rfc6750` or `supertokens`)")),
+            other => Err(format!(
+                "unknown error style `{other}` (expected `rfc6750` or `supertokens`)"
+            )),
         }
     }
 }
@@ -257,7 +259,10 @@ impl Error {
                 }
                 return body;
             }
-            Error::KeysUnavailable => ("temporarily_unavailable", "the service cannot verify credentials right now"),
+            Error::KeysUnavailable => (
+                "temporarily_unavailable",
+                "the service cannot verify credentials right now",
+            ),
             Error::MissingLayer => ("server_error", "internal server error"),
         };
         json!({ "error": error, "error_description": description })
@@ -309,7 +314,11 @@ impl Rejection {
 fn scope_token_list(scopes: &[String]) -> String {
     scopes
         .iter()
-        .map(|s| s.chars().filter(|c| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e')).collect::<String>())
+        .map(|s| {
+            s.chars()
+                .filter(|c| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e'))
+                .collect::<String>()
+        })
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
@@ -346,7 +355,12 @@ mod tests {
         assert_eq!(missing.www_authenticate.unwrap(), "Bearer");
         let invalid = Error::InvalidToken(InvalidToken::UnknownKey).to_response(ErrorStyle::Rfc6750);
         let challenge = invalid.www_authenticate.unwrap();
-        assert!(challenge.to_str().unwrap().starts_with(r#"Bearer error="invalid_token""#));
+        assert!(
+            challenge
+                .to_str()
+                .unwrap()
+                .starts_with(r#"Bearer error="invalid_token""#)
+        );
         let denied = Denied {
             errors: vec![],
             missing_scopes: vec!["read:items".into(), "bad\"scope".into()],
@@ -356,13 +370,24 @@ mod tests {
             forbidden.www_authenticate.unwrap(),
             r#"Bearer error="insufficient_scope", scope="read:items badscope""#
         );
-        assert!(Error::CsrfRejected.to_response(ErrorStyle::Rfc6750).www_authenticate.is_none());
+        assert!(
+            Error::CsrfRejected
+                .to_response(ErrorStyle::Rfc6750)
+                .www_authenticate
+                .is_none()
+        );
     }
 
     #[test]
     fn supertokens_bodies() {
-        assert_eq!(body(&Error::MissingCredential, ErrorStyle::SuperTokens), json!({"message": "unauthorised"}));
-        assert_eq!(body(&Error::Expired, ErrorStyle::SuperTokens), json!({"message": "try refresh token"}));
+        assert_eq!(
+            body(&Error::MissingCredential, ErrorStyle::SuperTokens),
+            json!({"message": "unauthorised"})
+        );
+        assert_eq!(
+            body(&Error::Expired, ErrorStyle::SuperTokens),
+            json!({"message": "try refresh token"})
+        );
         let denied = Denied {
             errors: vec![ClaimError::new("st-ev", "wrong value").expected(true).actual(false)],
             missing_scopes: vec![],
@@ -377,7 +402,11 @@ mod tests {
 
     #[test]
     fn bodies_never_carry_reasons() {
-        for reason in [InvalidToken::UnknownKey, InvalidToken::Signature, InvalidToken::Audience] {
+        for reason in [
+            InvalidToken::UnknownKey,
+            InvalidToken::Signature,
+            InvalidToken::Audience,
+        ] {
             let e = Error::InvalidToken(reason);
             for style in [ErrorStyle::Rfc6750, ErrorStyle::SuperTokens] {
                 let r = e.to_response(style);

@@ -232,6 +232,9 @@ mod tests {
     fn modes() {
         assert!(matches!(admit(Ok(None), Mode::Required), Err(Error::MissingCredential)));
         assert!(matches!(admit(Ok(None), Mode::Optional), Ok(None)));
-        assert!(matches!(admit(Err(Error::Expired), Mode::Optional), Err(Error::Expired)));
+        assert!(matches!(
+            admit(Err(Error::Expired), Mode::Optional),
+            Err(Error::Expired)
+        ));
     }
 }

@@ -4,8 +4,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authenticator;
-mod crypto;
 pub mod credential;
+mod crypto;
 mod error;
 mod layer;
 mod principal;

@@ -191,12 +191,10 @@ impl Principal {
     pub fn claim<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ClaimTypeError> {
         match self.inner.claims.get(name) {
             None => Ok(None),
-            Some(value) => T::deserialize(value)
-                .map(Some)
-                .map_err(|source| ClaimTypeError {
-                    name: name.to_owned(),
-                    source,
-                }),
+            Some(value) => T::deserialize(value).map(Some).map_err(|source| ClaimTypeError {
+                name: name.to_owned(),
+                source,
+            }),
         }
     }
 
@@ -250,9 +248,7 @@ impl Serialize for Principal {
 
 impl<'de> Deserialize<'de> for Principal {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Inner::deserialize(deserializer).map(|inner| Principal {
-            inner: Arc::new(inner),
-        })
+        Inner::deserialize(deserializer).map(|inner| Principal { inner: Arc::new(inner) })
     }
 }
 
@@ -385,18 +381,29 @@ mod tests {
         assert!(m.principal(claims(json!({"sub": 7})), Source::Bearer).is_none());
         assert!(m.principal(claims(json!({})), Source::Bearer).is_none());
         let m = m.id_claim("uid");
-        assert_eq!(m.principal(claims(json!({"uid": "x"})), Source::Cookie).unwrap().id(), "x");
+        assert_eq!(
+            m.principal(claims(json!({"uid": "x"})), Source::Cookie).unwrap().id(),
+            "x"
+        );
     }
 
     #[test]
     fn context_only_named_scalars() {
         let m = PrincipalMapping::default().context(ContextClaims::Only(vec!["email".into(), "obj".into()]));
         let p = m
-            .principal(claims(json!({"sub": "u", "email": "e", "obj": {}, "other": 1})), Source::Bearer)
+            .principal(
+                claims(json!({"sub": "u", "email": "e", "obj": {}, "other": 1})),
+                Source::Bearer,
+            )
             .unwrap();
         assert_eq!(p.context().len(), 1);
         let none = PrincipalMapping::default().context(ContextClaims::Nothing);
-        assert!(none.principal(claims(json!({"sub": "u"})), Source::Bearer).unwrap().context().is_empty());
+        assert!(
+            none.principal(claims(json!({"sub": "u"})), Source::Bearer)
+                .unwrap()
+                .context()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub(crate) struct TokenCache {
 impl TokenCache {
     pub(crate) fn new(capacity: u64) -> Self {
         TokenCache {
-            entries: Cache::builder().max_capacity(capacity).expire_after(UntilDeadline).build(),
+            entries: Cache::builder()
+                .max_capacity(capacity)
+                .expire_after(UntilDeadline)
+                .build(),
         }
     }
 
@@ -97,7 +100,11 @@ mod tests {
         let cache = TokenCache::new(100);
         let later = Instant::now() + Duration::from_secs(60);
         for i in 0..1000 {
-            cache.insert(TokenCache::key(&i.to_string(), Source::Bearer), Principal::new("u", Source::Bearer), later);
+            cache.insert(
+                TokenCache::key(&i.to_string(), Source::Bearer),
+                Principal::new("u", Source::Bearer),
+                later,
+            );
         }
         assert!(cache.len() <= 100);
     }

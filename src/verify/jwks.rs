@@ -147,7 +147,9 @@ impl RemoteKeys {
     /// Stale keys are still served; the one request that gets the fetch lock
     /// refreshes them, and everyone else goes on with what is there.
     async fn refresh_in_passing(&self) {
-        let Ok(_single_flight) = self.fetch_lock.try_lock() else { return };
+        let Ok(_single_flight) = self.fetch_lock.try_lock() else {
+            return;
+        };
         let still_stale = self.current().is_none_or(|s| Instant::now() >= s.fresh_until);
         if still_stale && self.may_fetch(self.policy.cooldown) {
             self.fetch_and_store().await;
@@ -206,7 +208,9 @@ impl RemoteKeys {
         let url = self.jwks_url().await?;
         let (body, max_age) = self.get(url).await?;
         let keys = KeySet::from_jwks(&body).map_err(|e| FetchError::Invalid(e.to_string()))?;
-        let ttl = max_age.map_or(self.policy.default_ttl, |age| age.clamp(self.policy.min_ttl, self.policy.max_ttl));
+        let ttl = max_age.map_or(self.policy.default_ttl, |age| {
+            age.clamp(self.policy.min_ttl, self.policy.max_ttl)
+        });
         Ok((keys, ttl))
     }
 
@@ -237,7 +241,11 @@ impl RemoteKeys {
         if declared.is_some_and(|len| len > limit as u64) {
             return Err(FetchError::TooLarge(limit));
         }
-        let max_age = response.headers().get_all(CACHE_CONTROL).iter().find_map(|v| max_age(v.to_str().ok()?));
+        let max_age = response
+            .headers()
+            .get_all(CACHE_CONTROL)
+            .iter()
+            .find_map(|v| max_age(v.to_str().ok()?));
         let mut body = Vec::new();
         while let Some(chunk) = tokio::time::timeout(self.policy.timeout, response.chunk())
             .await
@@ -260,7 +268,9 @@ async fn discover(remote: &RemoteKeys, issuer: &str) -> Result<Url, FetchError> 
         serde_json::from_slice(&body).map_err(|_| FetchError::Invalid("discovery document is not JSON".to_owned()))?;
     // OpenID Connect Discovery §4.3: the document must name the issuer we asked.
     if document.get("issuer").and_then(|v| v.as_str()) != Some(issuer) {
-        return Err(FetchError::Invalid("discovery document names another issuer".to_owned()));
+        return Err(FetchError::Invalid(
+            "discovery document names another issuer".to_owned(),
+        ));
     }
     let jwks_uri = document
         .get("jwks_uri")
@@ -276,7 +286,9 @@ pub(crate) fn check_url(url: &Url, allow_plain_http: bool) -> Result<(), String>
     match url.scheme() {
         "https" => Ok(()),
         "http" if allow_plain_http || is_loopback(url) => Ok(()),
-        "http" => Err(format!("{url} is plain http; use https (or allow plain http explicitly)")),
+        "http" => Err(format!(
+            "{url} is plain http; use https (or allow plain http explicitly)"
+        )),
         other => Err(format!("{url}: unsupported scheme {other}")),
     }
 }

@@ -77,7 +77,9 @@ impl fmt::Debug for Algorithms {
             Algorithm::ES384,
             Algorithm::EdDSA,
         ];
-        f.debug_set().entries(all.iter().filter(|a| self.contains(**a))).finish()
+        f.debug_set()
+            .entries(all.iter().filter(|a| self.contains(**a)))
+            .finish()
     }
 }
 
@@ -267,7 +269,9 @@ impl KeySet {
     }
 
     pub(crate) fn algorithms(&self) -> Algorithms {
-        self.keys.iter().fold(Algorithms::default(), |acc, k| acc.union(k.algorithms))
+        self.keys
+            .iter()
+            .fold(Algorithms::default(), |acc, k| acc.union(k.algorithms))
     }
 }
 
@@ -472,7 +476,10 @@ mod tests {
             with(ec_jwk(), json!({"kid": "dup"})),
         ];
         let mut keys = bad;
-        keys.push(with(rsa_jwk(2048), json!({"kid": "good", "use": "sig", "key_ops": ["verify"]})));
+        keys.push(with(
+            rsa_jwk(2048),
+            json!({"kid": "good", "use": "sig", "key_ops": ["verify"]}),
+        ));
         let set = jwks(keys);
         assert_eq!(set.len(), 1);
         assert!(matches!(set.find(Some("good"), Algorithm::RS256), Lookup::Found(_)));

@@ -330,7 +330,10 @@ struct Inner {
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
-            .field("issuers", &self.inner.issuers.iter().map(|i| &i.iss).collect::<Vec<_>>())
+            .field(
+                "issuers",
+                &self.inner.issuers.iter().map(|i| &i.iss).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -399,7 +402,8 @@ impl Verifier {
             Lookup::UnknownKid => return Err(InvalidToken::UnknownKey.into()),
             Lookup::WrongAlgorithm => return Err(InvalidToken::Algorithm.into()),
         };
-        let signed = jsonwebtoken::crypto::verify(parts.signature, parts.signing_input.as_bytes(), &key.key, header.alg);
+        let signed =
+            jsonwebtoken::crypto::verify(parts.signature, parts.signing_input.as_bytes(), &key.key, header.alg);
         if !matches!(signed, Ok(true)) {
             return Err(InvalidToken::Signature.into());
         }
@@ -521,20 +525,42 @@ mod tests {
         assert_eq!(ok(json!({"exp": now + 10, "iat": now})).unwrap(), Some(now + 10));
         assert_eq!(ok(json!({"exp": now + 1000, "iat": now})).unwrap(), Some(now + 100));
         assert!(ok(json!({"exp": now - 30, "iat": now - 50})).is_ok(), "within leeway");
-        assert!(matches!(ok(json!({"exp": now - 61, "iat": now - 70})), Err(Error::Expired)));
+        assert!(matches!(
+            ok(json!({"exp": now - 61, "iat": now - 70})),
+            Err(Error::Expired)
+        ));
         assert!(ok(json!({"exp": now + 10, "iat": now, "nbf": now + 50})).is_ok());
         let invalid = |c: Value| match ok(c) {
             Err(Error::InvalidToken(reason)) => reason,
             other => panic!("{other:?}"),
         };
-        assert_eq!(invalid(json!({"exp": now + 10, "iat": now, "nbf": now + 61})), InvalidToken::NotYetValid);
-        assert_eq!(invalid(json!({"exp": now + 10, "iat": now + 61})), InvalidToken::NotYetValid);
+        assert_eq!(
+            invalid(json!({"exp": now + 10, "iat": now, "nbf": now + 61})),
+            InvalidToken::NotYetValid
+        );
+        assert_eq!(
+            invalid(json!({"exp": now + 10, "iat": now + 61})),
+            InvalidToken::NotYetValid
+        );
         assert_eq!(invalid(json!({"iat": now})), InvalidToken::MissingClaim);
         assert_eq!(invalid(json!({"exp": now + 10})), InvalidToken::MissingClaim);
-        assert_eq!(invalid(json!({"exp": now + 10, "iat": now - 200})), InvalidToken::TooOld);
-        for bad in [json!("1"), json!(1.5), json!(-1), json!(u64::MAX), json!(null), json!([1])] {
+        assert_eq!(
+            invalid(json!({"exp": now + 10, "iat": now - 200})),
+            InvalidToken::TooOld
+        );
+        for bad in [
+            json!("1"),
+            json!(1.5),
+            json!(-1),
+            json!(u64::MAX),
+            json!(null),
+            json!([1]),
+        ] {
             assert_eq!(invalid(json!({"exp": bad, "iat": now})), InvalidToken::ClaimType);
-            assert_eq!(invalid(json!({"exp": now + 10, "iat": now, "nbf": bad})), InvalidToken::ClaimType);
+            assert_eq!(
+                invalid(json!({"exp": now + 10, "iat": now, "nbf": bad})),
+                InvalidToken::ClaimType
+            );
         }
     }
 
@@ -568,7 +594,9 @@ mod tests {
             .issuer(Issuer::discover("https://a"))
             .build();
         assert!(matches!(twice, Err(ConfigError::DuplicateIssuer(_))));
-        let plain = Verifier::builder().issuer(Issuer::jwks("x", "http://idp.example.com/jwks")).build();
+        let plain = Verifier::builder()
+            .issuer(Issuer::jwks("x", "http://idp.example.com/jwks"))
+            .build();
         assert!(matches!(plain, Err(ConfigError::Url { .. })));
         let hs_only = KeySet::new().with_secret(Algorithm::HS256, &[1; 32], None).unwrap();
         let no_fit = Verifier::builder()
@@ -577,7 +605,10 @@ mod tests {
             .build();
         assert!(matches!(no_fit, Err(ConfigError::NoUsableKey(_))));
         assert!(matches!(
-            Verifier::builder().issuer(Issuer::discover("https://a")).algorithms([]).build(),
+            Verifier::builder()
+                .issuer(Issuer::discover("https://a"))
+                .algorithms([])
+                .build(),
             Err(ConfigError::NoAlgorithm)
         ));
     }

@@ -99,7 +99,9 @@ impl<'a> Parts<'a> {
 use serde::Deserializer as _;
 
 fn decode(segment: &str) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| InvalidToken::Malformed.into())
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| InvalidToken::Malformed.into())
 }
 
 /// A JSON object whose top-level member names are unique. Parsers disagree on
@@ -148,7 +150,9 @@ mod tests {
 
     #[test]
     fn segments_must_be_exactly_three_and_base64url() {
-        for bad in ["", "a", "a.b", "a.b.", ".b.c", "a..c", "a.b.c.d", "a.b.c ", " a.b.c", "a.b.c=", "a+b.c.d", "á.b.c"] {
+        for bad in [
+            "", "a", "a.b", "a.b.", ".b.c", "a..c", "a.b.c.d", "a.b.c ", " a.b.c", "a.b.c=", "a+b.c.d", "á.b.c",
+        ] {
             assert_eq!(reason(Parts::parse(bad)), InvalidToken::Malformed, "{bad:?}");
         }
         let p = Parts::parse("aa.bb.cc").unwrap();
@@ -159,14 +163,32 @@ mod tests {
     #[test]
     fn header_rules() {
         let header = |h: &str| Parts::parse(&token(h, "{}")).unwrap().header().map(|h| h.alg);
-        assert_eq!(header(r#"{"alg":"RS256","jku":"https://evil","jwk":{},"x5u":"x"}"#).unwrap(), Algorithm::RS256);
+        assert_eq!(
+            header(r#"{"alg":"RS256","jku":"https://evil","jwk":{},"x5u":"x"}"#).unwrap(),
+            Algorithm::RS256
+        );
         for none in ["none", "None", "NONE", "nOnE", "rs256", ""] {
-            assert_eq!(reason(header(&format!(r#"{{"alg":"{none}"}}"#))), InvalidToken::Algorithm);
+            assert_eq!(
+                reason(header(&format!(r#"{{"alg":"{none}"}}"#))),
+                InvalidToken::Algorithm
+            );
         }
-        assert_eq!(reason(header(r#"{"alg":"RS256","crit":["exp"]}"#)), InvalidToken::UnsupportedHeader);
-        assert_eq!(reason(header(r#"{"alg":"RS256","b64":false}"#)), InvalidToken::UnsupportedHeader);
-        assert_eq!(reason(header(r#"{"alg":"RS256","cty":"JWT"}"#)), InvalidToken::UnsupportedHeader);
-        assert_eq!(reason(header(r#"{"alg":"RS256","alg":"HS256"}"#)), InvalidToken::Malformed);
+        assert_eq!(
+            reason(header(r#"{"alg":"RS256","crit":["exp"]}"#)),
+            InvalidToken::UnsupportedHeader
+        );
+        assert_eq!(
+            reason(header(r#"{"alg":"RS256","b64":false}"#)),
+            InvalidToken::UnsupportedHeader
+        );
+        assert_eq!(
+            reason(header(r#"{"alg":"RS256","cty":"JWT"}"#)),
+            InvalidToken::UnsupportedHeader
+        );
+        assert_eq!(
+            reason(header(r#"{"alg":"RS256","alg":"HS256"}"#)),
+            InvalidToken::Malformed
+        );
         assert_eq!(reason(header(r#"{"alg":"RS256","kid":7}"#)), InvalidToken::Malformed);
         assert_eq!(reason(header(r#"{"alg":1}"#)), InvalidToken::Malformed);
         assert_eq!(reason(header("[]")), InvalidToken::Malformed);

@@ -76,7 +76,6 @@ pub(crate) struct RemoteKeys {
     fetch_lock: tokio::sync::Mutex<()>,
     last_attempt: Mutex<Option<Instant>>,
     generation: AtomicU64,
-    fetches: AtomicU64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,14 +101,7 @@ impl RemoteKeys {
             fetch_lock: tokio::sync::Mutex::new(()),
             last_attempt: Mutex::new(None),
             generation: AtomicU64::new(0),
-            fetches: AtomicU64::new(0),
         }
-    }
-
-    /// Number of fetch attempts so far (JWKS and discovery documents).
-    #[cfg(test)]
-    pub(crate) fn fetches(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
     }
 
     fn current(&self) -> Option<Arc<Snapshot>> {
@@ -228,7 +220,6 @@ impl RemoteKeys {
     }
 
     async fn get(&self, url: Url) -> Result<(Vec<u8>, Option<Duration>), FetchError> {
-        self.fetches.fetch_add(1, Ordering::Relaxed);
         let limit = self.policy.max_body_bytes;
         let mut response = self.client.get(url).timeout(self.policy.timeout).send().await?;
         if !response.status().is_success() {

@@ -1,1 +1,66 @@
-fn main() {}
+//! A demo API protected by `authorizer`, with an in-process test issuer.
+//!
+//! ```sh
+//! cargo run --example quickstart
+//! ```
+//!
+//! Routes: `GET /public` (optional session), `GET /me` and `POST /me` (session
+//! required), `GET /verified`, `GET /admin`, `GET /scoped` (claim requirements).
+//! Environment: see `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
+//! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).
+
+#[path = "support/mod.rs"]
+mod support;
+
+use authorizer::{AuthLayer, Authenticator, Principal};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// The demo API. The same routes are served by `examples/actix.rs`.
+fn app(auth: Authenticator) -> Router {
+    let public = Router::new()
+        .route("/public", get(public))
+        .layer(AuthLayer::optional(auth.clone()));
+    let private = Router::new()
+        .route("/me", get(me).post(me))
+        .layer(AuthLayer::required(auth));
+    public.merge(private)
+}
+
+async fn public(principal: Option<Principal>) -> Json<Value> {
+    Json(match principal {
+        Some(p) => json!({ "authenticated": true, "id": p.id() }),
+        None => json!({ "authenticated": false, "id": null }),
+    })
+}
+
+async fn me(principal: Principal) -> Json<Principal> {
+    Json(principal)
+}
+
+#[tokio::main]
+async fn main() {
+    let demo = match support::from_env().await {
+        Ok(demo) => demo,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            std::process::exit(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", demo.port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("cannot listen on 127.0.0.1:{}: {error}", demo.port);
+            std::process::exit(1);
+        }
+    };
+    let base = format!("http://{}", listener.local_addr().expect("bound address"));
+    println!("authorizer quickstart listening on {base}");
+    if let Some(issuer) = &demo.test_issuer {
+        support::print_curl_lines(&base, issuer);
+    }
+    axum::serve(listener, app(demo.authenticator))
+        .await
+        .expect("server runs");
+}

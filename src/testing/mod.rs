@@ -155,7 +155,9 @@ pub struct TestIssuer {
 
 impl std::fmt::Debug for TestIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestIssuer").field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("TestIssuer")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -260,7 +262,9 @@ impl TestIssuer {
 
     /// [`TestIssuer::verifier_builder`], built.
     pub fn verifier(&self) -> Verifier {
-        self.verifier_builder().build().expect("test verifier configuration is valid")
+        self.verifier_builder()
+            .build()
+            .expect("test verifier configuration is valid")
     }
 
     /// Starts a token with `iss`, `aud`, `sub` (`user-1`), `iat` (now) and `exp`
@@ -320,7 +324,10 @@ impl TestIssuer {
 
     /// Stops publishing the key with this `kid`.
     pub fn unpublish(&self, kid: &str) {
-        self.published.lock().unwrap_or_else(|e| e.into_inner()).retain(|k| *k != kid);
+        self.published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k| *k != kid);
         self.republish();
     }
 
@@ -340,7 +347,10 @@ impl TestIssuer {
     }
 
     fn key(&self, kid: &str) -> &SigningKey {
-        self.keys.iter().find(|k| k.kid == kid).expect("a test key with this kid")
+        self.keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .expect("a test key with this kid")
     }
 }
 
@@ -438,7 +448,10 @@ impl TokenBuilder<'_> {
 
     /// `header.payload`, base64url-encoded.
     pub fn signing_input(&self) -> String {
-        encode_parts(&self.header_json().to_string(), &Value::Object(self.claims.clone()).to_string())
+        encode_parts(
+            &self.header_json().to_string(),
+            &Value::Object(self.claims.clone()).to_string(),
+        )
     }
 
     /// The signed token.
@@ -502,9 +515,21 @@ mod tests {
             }
         }
         let hs = offline.token().alg(Algorithm::HS256).sign();
-        assert!(offline.verifier().verify(Credential::new(&hs, Source::Bearer)).await.is_ok());
+        assert!(
+            offline
+                .verifier()
+                .verify(Credential::new(&hs, Source::Bearer))
+                .await
+                .is_ok()
+        );
         let hs = served.token().alg(Algorithm::HS256).sign();
-        assert!(served.verifier().verify(Credential::new(&hs, Source::Bearer)).await.is_err());
+        assert!(
+            served
+                .verifier()
+                .verify(Credential::new(&hs, Source::Bearer))
+                .await
+                .is_err()
+        );
         assert_eq!(served.jwks_fetches(), 1);
     }
 }

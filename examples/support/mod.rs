@@ -1,0 +1,125 @@
+//! What the demo servers share: configuration from the environment, and the
+//! in-process test issuer with ready-made tokens when no issuer is configured.
+//!
+//! Environment (all optional):
+//! - `PORT`: port on 127.0.0.1 (default 3000)
+//! - `AUTHORIZER_ISSUER`: the `iss` to accept; without it a test issuer runs in-process
+//! - `AUTHORIZER_JWKS_URL`: its JWKS (default: OIDC discovery from the issuer)
+//! - `AUTHORIZER_AUDIENCE`: accepted audiences, comma-separated
+//! - `AUTHORIZER_ERROR_STYLE`: `rfc6750` or `supertokens` (default)
+
+#![allow(dead_code)]
+
+use authorizer::testing::TestIssuer;
+use authorizer::{Authenticator, ErrorStyle, Issuer, Verifier};
+use serde_json::json;
+
+/// A demo server's configuration.
+pub struct Demo {
+    pub authenticator: Authenticator,
+    pub port: u16,
+    /// The in-process issuer, when no `AUTHORIZER_ISSUER` was given.
+    pub test_issuer: Option<TestIssuer>,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Reads the environment; an invalid value is an error naming the variable.
+pub async fn from_env() -> Result<Demo, String> {
+    let port = match var("PORT") {
+        Some(port) => port
+            .parse()
+            .map_err(|_| format!("PORT: `{port}` is not a port number"))?,
+        None => 3000,
+    };
+    let style: ErrorStyle = match var("AUTHORIZER_ERROR_STYLE") {
+        Some(style) => style.parse().map_err(|e| format!("AUTHORIZER_ERROR_STYLE: {e}"))?,
+        None => ErrorStyle::SuperTokens,
+    };
+    let (verifier, test_issuer) = match var("AUTHORIZER_ISSUER") {
+        Some(iss) => {
+            let issuer = match var("AUTHORIZER_JWKS_URL") {
+                Some(url) => Issuer::jwks(iss, url),
+                None => Issuer::discover(iss),
+            };
+            let audiences = var("AUTHORIZER_AUDIENCE").unwrap_or_default();
+            let issuer = issuer.audiences(audiences.split(',').map(str::trim).filter(|a| !a.is_empty()));
+            let verifier = Verifier::builder().issuer(issuer).build().map_err(|e| e.to_string())?;
+            (verifier, None)
+        }
+        None => {
+            let issuer = TestIssuer::start().await;
+            (issuer.verifier(), Some(issuer))
+        }
+    };
+    Ok(Demo {
+        authenticator: Authenticator::new(verifier).error_style(style),
+        port,
+        test_issuer,
+    })
+}
+
+/// Tokens for the demo: a plain session, a verified admin with scopes, and an
+/// expired one. Valid for 24 hours.
+pub struct DemoTokens {
+    pub user: String,
+    pub admin: String,
+    pub expired: String,
+}
+
+pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
+    let day = 24 * 3600;
+    DemoTokens {
+        user: issuer
+            .token()
+            .subject("user-1")
+            .claim("st-ev", json!({"v": false, "t": 0}))
+            .claim("st-role", json!({"v": ["user"], "t": 0}))
+            .expires_in(day)
+            .sign(),
+        admin: issuer
+            .token()
+            .subject("admin-1")
+            .claim("st-ev", json!({"v": true, "t": 0}))
+            .claim("st-role", json!({"v": ["admin", "user"], "t": 0}))
+            .claim("scope", json!("read:items write:items"))
+            .expires_in(day)
+            .sign(),
+        expired: issuer.token().subject("user-1").expires_in(-3600).sign(),
+    }
+}
+
+/// Prints ready-to-paste `curl` lines against `base`.
+pub fn print_curl_lines(base: &str, issuer: &TestIssuer) {
+    let t = demo_tokens(issuer);
+    let bearer = |token: &str| format!("-H 'Authorization: Bearer {token}'");
+    println!("test issuer: {} (JWKS {})", issuer.issuer(), issuer.jwks_url());
+    println!();
+    println!("# public route, anonymous and signed in (200)");
+    println!("curl -i {base}/public");
+    println!("curl -i {} {base}/public", bearer(&t.user));
+    println!();
+    println!("# a session is required (401 without, 200 with, 401 'try refresh token' when expired)");
+    println!("curl -i {base}/me");
+    println!("curl -i {} {base}/me", bearer(&t.user));
+    println!("curl -i -X POST {} {base}/me", bearer(&t.user));
+    println!("curl -i {} {base}/me", bearer(&t.expired));
+    println!();
+    println!("# cookie sessions: POST needs the anti-CSRF 'rid' header (403 without, 200 with)");
+    println!("curl -i -X POST --cookie 'sAccessToken={}' {base}/me", t.user);
+    println!(
+        "curl -i -X POST --cookie 'sAccessToken={}' -H 'rid: session' {base}/me",
+        t.user
+    );
+    println!();
+    println!("# claim requirements: verified email, admin role, read:items scope (403, then 200)");
+    for route in ["verified", "admin", "scoped"] {
+        println!("curl -i {} {base}/{route}", bearer(&t.user));
+        println!("curl -i {} {base}/{route}", bearer(&t.admin));
+    }
+}

@@ -1,0 +1,55 @@
+//! Shared by the integration tests: real servers on 127.0.0.1.
+
+#![allow(dead_code)]
+
+use authorizer::{AuthLayer, Authenticator, Principal};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// Serves `app` on 127.0.0.1 (a free port) and returns its base URL.
+pub async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// The foundation's demo routes: `/public` (optional), `/me` (required).
+pub fn demo_app(auth: Authenticator) -> Router {
+    let public = Router::new()
+        .route("/public", get(public))
+        .layer(AuthLayer::optional(auth.clone()));
+    let private = Router::new()
+        .route("/me", get(me).post(me))
+        .layer(AuthLayer::required(auth));
+    public.merge(private)
+}
+
+async fn public(principal: Option<Principal>) -> Json<Value> {
+    Json(match principal {
+        Some(p) => json!({ "authenticated": true, "id": p.id() }),
+        None => json!({ "authenticated": false, "id": null }),
+    })
+}
+
+async fn me(principal: Principal) -> Json<Principal> {
+    Json(principal)
+}
+
+/// A plain HTTP client that never touches a proxy.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+/// Status, `WWW-Authenticate` and JSON body of a response.
+pub async fn parts(response: reqwest::Response) -> (u16, Option<String>, Value) {
+    let status = response.status().as_u16();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, challenge, body)
+}

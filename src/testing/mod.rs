@@ -346,6 +346,19 @@ impl TestIssuer {
         self.serve_jwks_body(jwks_document(&self.keys, &published));
     }
 
+    /// The public key of a published algorithm as a bare `jsonwebtoken` key
+    /// (for comparisons against `jsonwebtoken::decode`, as the benches make).
+    pub fn decoding_key(&self, alg: Algorithm) -> jsonwebtoken::DecodingKey {
+        let key = self.key(kid_of(alg));
+        match &key.public {
+            Some(jwk) => {
+                let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone()).expect("test JWK parses");
+                jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("test JWK is a key")
+            }
+            None => jsonwebtoken::DecodingKey::from_secret(HS256_SECRET),
+        }
+    }
+
     fn key(&self, kid: &str) -> &SigningKey {
         self.keys
             .iter()

@@ -26,7 +26,8 @@ pub struct FetchPolicy {
     pub min_ttl: Duration,
     /// See `min_ttl`.
     pub max_ttl: Duration,
-    /// At most one refetch per this interval, however many unknown `kid`s arrive (default 30 s).
+    /// At most one fetch attempt per this interval (a refetch for an unknown `kid`, a refresh
+    /// of stale keys, a retry after a failure), however many requests ask (default 30 s).
     pub cooldown: Duration,
     /// Per-request timeout (default 5 s).
     pub timeout: Duration,

@@ -184,7 +184,7 @@ fn is_safe(method: &Method) -> bool {
 }
 
 /// The one value of header `name`, if present; two values are ambiguous.
-fn only_value<'a>(headers: &'a HeaderMap, name: impl http::header::AsHeaderName) -> Result<Option<&'a str>, Error> {
+fn only_value(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Result<Option<&str>, Error> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else { return Ok(None) };
     if values.next().is_some() {

@@ -250,7 +250,7 @@ struct IssuerState {
 
 enum KeySource {
     Static(Arc<KeySet>),
-    Remote(RemoteKeys),
+    Remote(Box<RemoteKeys>),
 }
 
 impl IssuerState {
@@ -273,7 +273,7 @@ impl IssuerState {
                 let url = Url::parse(&url).map_err(|e| url_error(e.to_string()))?;
                 jwks::check_url(&url, issuer.policy.allow_plain_http).map_err(url_error)?;
                 let remote = RemoteKeys::new(jwks::Location::Jwks(url), issuer.policy.clone(), client.clone());
-                (KeySource::Remote(remote), asymmetric)
+                (KeySource::Remote(Box::new(remote)), asymmetric)
             }
             IssuerKeys::Discovery => {
                 let url = Url::parse(&issuer.iss).map_err(|e| url_error(e.to_string()))?;
@@ -282,7 +282,11 @@ impl IssuerState {
                     issuer: issuer.iss.clone(),
                 };
                 (
-                    KeySource::Remote(RemoteKeys::new(location, issuer.policy.clone(), client.clone())),
+                    KeySource::Remote(Box::new(RemoteKeys::new(
+                        location,
+                        issuer.policy.clone(),
+                        client.clone(),
+                    ))),
                     asymmetric,
                 )
             }
@@ -386,10 +390,10 @@ impl Verifier {
     async fn verify_uncached(&self, credential: Credential<'_>) -> Result<Verified, Error> {
         let parts = Parts::parse(credential.token())?;
         let header = parts.header()?;
-        if let Some(expected) = &self.inner.typ {
-            if !header.typ.as_deref().is_some_and(|typ| typ_matches(typ, expected)) {
-                return Err(InvalidToken::Type.into());
-            }
+        if let Some(expected) = &self.inner.typ
+            && !header.typ.as_deref().is_some_and(|typ| typ_matches(typ, expected))
+        {
+            return Err(InvalidToken::Type.into());
         }
         let claims = parts.claims()?;
         let issuer = self.issuer_of(&claims)?;

@@ -21,6 +21,11 @@ pub(crate) struct LayerRan {
     pub(crate) style: ErrorStyle,
 }
 
+/// Reads a principal that something before us already established (API
+/// Gateway's authorizer context, say): `None` when there is none. Adapters
+/// supply it, so the core never depends on them.
+pub(crate) type Established = fn(&http::Extensions) -> Option<Result<Principal, Error>>;
+
 /// Whether a request without a credential may pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -46,27 +51,60 @@ enum Mode {
 ///     .layer(AuthLayer::required(verifier));
 /// # Ok(app) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthLayer {
-    auth: Authenticator,
+    auth: Option<Authenticator>,
+    style: ErrorStyle,
     mode: Mode,
+    established: Option<Established>,
+}
+
+impl std::fmt::Debug for AuthLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthLayer")
+            .field("auth", &self.auth)
+            .field("mode", &self.mode)
+            .field("reads_established", &self.established.is_some())
+            .finish()
+    }
 }
 
 impl AuthLayer {
     /// Every request must carry a valid credential.
     pub fn required(auth: impl Into<Authenticator>) -> Self {
-        AuthLayer {
-            auth: auth.into(),
-            mode: Mode::Required,
-        }
+        AuthLayer::verifying(auth.into(), Mode::Required)
     }
 
     /// Requests without a credential pass anonymously; bad credentials do not.
     pub fn optional(auth: impl Into<Authenticator>) -> Self {
+        AuthLayer::verifying(auth.into(), Mode::Optional)
+    }
+
+    fn verifying(auth: Authenticator, mode: Mode) -> Self {
         AuthLayer {
-            auth: auth.into(),
-            mode: Mode::Optional,
+            style: auth.style(),
+            auth: Some(auth),
+            mode,
+            established: None,
         }
+    }
+
+    /// A layer that only reads an established principal (no verifier), for adapters.
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+    pub(crate) fn established_only(read: Established, style: ErrorStyle, required: bool) -> Self {
+        AuthLayer {
+            auth: None,
+            style,
+            mode: if required { Mode::Required } else { Mode::Optional },
+            established: Some(read),
+        }
+    }
+
+    /// Reads an established principal first, verifying a credential only when there is none.
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+    pub(crate) fn reading_established(mut self, read: Established) -> Self {
+        self.established = Some(read);
+        self
     }
 }
 
@@ -76,8 +114,7 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Self::Service {
         AuthService {
             inner,
-            auth: self.auth.clone(),
-            mode: self.mode,
+            layer: self.clone(),
         }
     }
 }
@@ -86,8 +123,19 @@ impl<S> Layer<S> for AuthLayer {
 #[derive(Debug, Clone)]
 pub struct AuthService<S> {
     inner: S,
-    auth: Authenticator,
-    mode: Mode,
+    layer: AuthLayer,
+}
+
+impl AuthLayer {
+    fn begin(&self, request: &Request<impl Sized>) -> Attempt {
+        if let Some(established) = self.established.and_then(|read| read(request.extensions())) {
+            return Attempt::Done(established.map(Some));
+        }
+        match &self.auth {
+            Some(auth) => auth.begin(request.method(), request.headers()),
+            None => Attempt::Done(Ok(None)),
+        }
+    }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthService<S>
@@ -104,10 +152,10 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let style = self.auth.style();
+        let style = self.layer.style;
         request.extensions_mut().insert(LayerRan { style });
-        let state = match self.auth.begin(request.method(), request.headers()) {
-            Attempt::Done(outcome) => match admit(outcome, self.mode) {
+        let state = match self.layer.begin(&request) {
+            Attempt::Done(outcome) => match admit(outcome, self.layer.mode) {
                 Ok(principal) => {
                     if let Some(principal) = principal {
                         request.extensions_mut().insert(principal);

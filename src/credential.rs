@@ -142,10 +142,20 @@ impl Credentials {
     /// [`InvalidToken::Malformed`] as 401s; [`Error::CsrfRejected`] for a cookie on
     /// an unsafe method without proof.
     pub fn extract<'a>(&self, method: &Method, headers: &'a HeaderMap) -> Result<Option<Credential<'a>>, Error> {
+        self.extract_from(is_safe(method), headers)
+    }
+
+    /// [`Credentials::extract`] over any header map (adapters for frameworks
+    /// on other `http` versions implement [`Headers`]).
+    pub(crate) fn extract_from<'a, H: Headers>(
+        &self,
+        safe_method: bool,
+        headers: &'a H,
+    ) -> Result<Option<Credential<'a>>, Error> {
         for location in &self.order {
             let token = match location {
                 Location::Bearer => bearer(headers)?,
-                Location::Header(name) => single_header(headers, name)?,
+                Location::Header(name) => only_value(headers, name.as_str())?.map(str::trim),
                 Location::Cookie(name) => cookie(headers, name)?,
             };
             let Some(token) = token else { continue };
@@ -156,7 +166,7 @@ impl Credentials {
                 return Err(InvalidToken::Malformed.into());
             }
             let source = location.source();
-            if source == Source::Cookie && !is_safe(method) && !self.csrf_proven(headers) {
+            if source == Source::Cookie && !safe_method && !self.csrf_proven(headers) {
                 return Err(Error::CsrfRejected);
             }
             return Ok(Some(Credential { token, source }));
@@ -164,11 +174,11 @@ impl Credentials {
         Ok(None)
     }
 
-    fn csrf_proven(&self, headers: &HeaderMap) -> bool {
-        if self.csrf.accept_rid_header && headers.contains_key("rid") {
+    fn csrf_proven<H: Headers>(&self, headers: &H) -> bool {
+        if self.csrf.accept_rid_header && headers.values("rid").next().is_some() {
             return true;
         }
-        let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        let Some(origin) = headers.values(header::ORIGIN.as_str()).next().and_then(visible_ascii) else {
             return false;
         };
         let origin = origin.trim().trim_end_matches('/');
@@ -179,22 +189,46 @@ impl Credentials {
     }
 }
 
-fn is_safe(method: &Method) -> bool {
+/// Read access to request headers, whatever `http` version a framework uses.
+pub(crate) trait Headers {
+    /// Every value of the header `name` (lowercase), in order.
+    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
+}
+
+impl Headers for HeaderMap {
+    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.get_all(name).iter().map(http::HeaderValue::as_bytes)
+    }
+}
+
+/// Safe methods (RFC 9110 §9.2.1) cannot change state, so need no CSRF proof.
+pub(crate) fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
+/// A header value as text, if it is visible ASCII (as `HeaderValue::to_str` requires).
+fn visible_ascii(value: &[u8]) -> Option<&str> {
+    value
+        .iter()
+        .all(|b| *b == b'\t' || (0x20..0x7f).contains(b))
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
+}
+
 /// The one value of header `name`, if present; two values are ambiguous.
-fn only_value(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Result<Option<&str>, Error> {
-    let mut values = headers.get_all(name).iter();
+fn only_value<'a, H: Headers>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
+    let mut values = headers.values(name);
     let Some(first) = values.next() else { return Ok(None) };
     if values.next().is_some() {
         return Err(InvalidToken::Ambiguous.into());
     }
-    first.to_str().map(Some).map_err(|_| InvalidToken::Malformed.into())
+    visible_ascii(first)
+        .map(Some)
+        .ok_or_else(|| InvalidToken::Malformed.into())
 }
 
-fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Error> {
-    let Some(value) = only_value(headers, header::AUTHORIZATION)? else {
+fn bearer<H: Headers>(headers: &H) -> Result<Option<&str>, Error> {
+    let Some(value) = only_value(headers, header::AUTHORIZATION.as_str())? else {
         return Ok(None);
     };
     let value = value.trim_start();
@@ -206,17 +240,13 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Error> {
     Ok(Some(rest.trim()))
 }
 
-fn single_header<'a>(headers: &'a HeaderMap, name: &http::HeaderName) -> Result<Option<&'a str>, Error> {
-    Ok(only_value(headers, name)?.map(str::trim))
-}
-
 /// The value of cookie `name` across every `Cookie` header (HTTP/2 may split
 /// them). A name present twice is rejected: cookie tossing from a sibling
 /// subdomain adds a second cookie, and picking either would be a guess.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Error> {
+fn cookie<'a, H: Headers>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
     let mut found = None;
-    for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
+    for value in headers.values(header::COOKIE.as_str()) {
+        let Some(value) = visible_ascii(value) else { continue };
         for pair in value.split(';') {
             let Some((k, v)) = pair.split_once('=') else { continue };
             if k.trim() != name {

@@ -9,6 +9,7 @@ mod crypto;
 mod error;
 mod layer;
 mod principal;
+pub mod require;
 pub mod verify;
 
 #[cfg(feature = "axum")]
@@ -21,6 +22,7 @@ pub use credential::{Credential, Credentials};
 pub use error::{ClaimError, ClaimReason, Denied, Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};
 pub use layer::{AuthFuture, AuthLayer, AuthService};
 pub use principal::{ClaimTypeError, ContextClaims, ContextValue, Principal, PrincipalMapping, Source};
+pub use require::{RequireFuture, RequireLayer, RequireService, Requirement};
 pub use verify::{ConfigError, FetchPolicy, Issuer, KeyError, KeySet, Verifier, VerifierBuilder};
 
 #[cfg(feature = "axum")]

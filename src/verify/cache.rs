@@ -1,16 +1,18 @@
 //! The verified-token cache: a token that verified once is not verified again
 //! until its entry expires.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use moka::sync::Cache;
-use sha2::{Digest, Sha256};
 
 use crate::principal::{Principal, Source};
 
-/// A SHA-256 digest of the token (and where it was read from). A short hash
-/// would let a forged token collide with a cached good one.
-pub(crate) type CacheKey = [u8; 32];
+/// The token itself: a hit needs the whole token to match, so no forged token
+/// can collide with a cached good one (as it could under a short hash). The
+/// map's own hash only picks a bucket; it is seeded per process, and only
+/// verified tokens go in, so an attacker cannot choose what collides.
+pub(crate) type CacheKey = Arc<str>;
 
 #[derive(Clone)]
 struct Entry {
@@ -31,7 +33,7 @@ impl moka::Expiry<CacheKey, Entry> for UntilDeadline {
 /// attacker chooses those tokens and could fill the cache with them.
 #[derive(Clone)]
 pub(crate) struct TokenCache {
-    entries: Cache<CacheKey, Entry>,
+    entries: Cache<CacheKey, Entry, foldhash::fast::RandomState>,
 }
 
 impl TokenCache {
@@ -40,26 +42,21 @@ impl TokenCache {
             entries: Cache::builder()
                 .max_capacity(capacity)
                 .expire_after(UntilDeadline)
-                .build(),
+                .build_with_hasher(foldhash::fast::RandomState::default()),
         }
     }
 
-    pub(crate) fn key(token: &str, source: Source) -> CacheKey {
-        let mut hasher = Sha256::new();
-        hasher.update([source as u8]);
-        hasher.update(token.as_bytes());
-        hasher.finalize().into()
-    }
-
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<Principal> {
-        let entry = self.entries.get(key)?;
+    /// The principal of a token verified before, if it came the same way
+    /// (a bearer token's principal is not handed out for a cookie).
+    pub(crate) fn get(&self, token: &str, source: Source) -> Option<Principal> {
+        let entry = self.entries.get(token)?;
         // Expiry in moka is checked lazily with its own clock; the deadline is the contract.
-        (Instant::now() < entry.expires_at).then_some(entry.principal)
+        (entry.principal.source() == source && Instant::now() < entry.expires_at).then_some(entry.principal)
     }
 
-    pub(crate) fn insert(&self, key: CacheKey, principal: Principal, expires_at: Instant) {
+    pub(crate) fn insert(&self, token: &str, principal: Principal, expires_at: Instant) {
         if expires_at > Instant::now() {
-            self.entries.insert(key, Entry { principal, expires_at });
+            self.entries.insert(Arc::from(token), Entry { principal, expires_at });
         }
     }
 
@@ -78,21 +75,23 @@ mod tests {
     fn entries_never_outlive_their_deadline() {
         let cache = TokenCache::new(10);
         let p = Principal::new("u", Source::Bearer);
-        let key = TokenCache::key("t", Source::Bearer);
-        cache.insert(key, p.clone(), Instant::now() + Duration::from_millis(30));
-        assert_eq!(cache.get(&key), Some(p.clone()));
+        cache.insert("t", p.clone(), Instant::now() + Duration::from_millis(30));
+        assert_eq!(cache.get("t", Source::Bearer), Some(p.clone()));
         std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(cache.get(&key), None);
-        cache.insert(key, p, Instant::now());
-        assert_eq!(cache.get(&key), None);
+        assert_eq!(cache.get("t", Source::Bearer), None);
+        cache.insert("t", p, Instant::now());
+        assert_eq!(cache.get("t", Source::Bearer), None);
     }
 
     #[test]
-    fn key_depends_on_token_and_source() {
-        let a = TokenCache::key("t", Source::Bearer);
-        assert_ne!(a, TokenCache::key("t", Source::Cookie));
-        assert_ne!(a, TokenCache::key("u", Source::Bearer));
-        assert_eq!(a, TokenCache::key("t", Source::Bearer));
+    fn a_hit_needs_the_same_token_and_source() {
+        let cache = TokenCache::new(10);
+        let later = Instant::now() + Duration::from_secs(60);
+        cache.insert("token", Principal::new("u", Source::Bearer), later);
+        assert!(cache.get("token", Source::Bearer).is_some());
+        assert!(cache.get("token", Source::Cookie).is_none());
+        assert!(cache.get("toke", Source::Bearer).is_none());
+        assert!(cache.get("token2", Source::Bearer).is_none());
     }
 
     #[test]
@@ -100,11 +99,7 @@ mod tests {
         let cache = TokenCache::new(100);
         let later = Instant::now() + Duration::from_secs(60);
         for i in 0..1000 {
-            cache.insert(
-                TokenCache::key(&i.to_string(), Source::Bearer),
-                Principal::new("u", Source::Bearer),
-                later,
-            );
+            cache.insert(&i.to_string(), Principal::new("u", Source::Bearer), later);
         }
         assert!(cache.len() <= 100);
     }

@@ -370,21 +370,19 @@ impl Verifier {
         let Some(cache) = &self.inner.cache else {
             return self.verify_uncached(credential).await.map(|v| v.principal);
         };
-        let key = TokenCache::key(credential.token(), credential.source());
-        if let Some(principal) = cache.get(&key) {
+        if let Some(principal) = cache.get(credential.token(), credential.source()) {
             return Ok(principal);
         }
         let verified = self.verify_uncached(credential).await?;
         if let Some(deadline) = verified.valid_until.and_then(instant_at) {
-            cache.insert(key, verified.principal.clone(), deadline);
+            cache.insert(credential.token(), verified.principal.clone(), deadline);
         }
         Ok(verified.principal)
     }
 
     /// The cached principal for a credential, without verifying anything.
     pub(crate) fn cached(&self, credential: &Credential<'_>) -> Option<Principal> {
-        let cache = self.inner.cache.as_ref()?;
-        cache.get(&TokenCache::key(credential.token(), credential.source()))
+        self.inner.cache.as_ref()?.get(credential.token(), credential.source())
     }
 
     async fn verify_uncached(&self, credential: Credential<'_>) -> Result<Verified, Error> {

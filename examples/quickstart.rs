@@ -9,35 +9,12 @@
 //! Environment: see `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
 //! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).
 
+#[path = "support/routes.rs"]
+mod routes;
 #[path = "support/mod.rs"]
 mod support;
 
-use authorizer::{AuthLayer, Authenticator, Principal};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value, json};
-
-/// The demo API. The same routes are served by `examples/actix.rs`.
-fn app(auth: Authenticator) -> Router {
-    let public = Router::new()
-        .route("/public", get(public))
-        .layer(AuthLayer::optional(auth.clone()));
-    let private = Router::new()
-        .route("/me", get(me).post(me))
-        .layer(AuthLayer::required(auth));
-    public.merge(private)
-}
-
-async fn public(principal: Option<Principal>) -> Json<Value> {
-    Json(match principal {
-        Some(p) => json!({ "authenticated": true, "id": p.id() }),
-        None => json!({ "authenticated": false, "id": null }),
-    })
-}
-
-async fn me(principal: Principal) -> Json<Principal> {
-    Json(principal)
-}
+use authorizer::AuthLayer;
 
 #[tokio::main]
 async fn main() {
@@ -60,7 +37,9 @@ async fn main() {
     if let Some(issuer) = &demo.test_issuer {
         support::print_curl_lines(&base, issuer);
     }
-    axum::serve(listener, app(demo.authenticator))
-        .await
-        .expect("server runs");
+    let app = routes::demo_router(
+        AuthLayer::optional(demo.authenticator.clone()),
+        AuthLayer::required(demo.authenticator),
+    );
+    axum::serve(listener, app).await.expect("server runs");
 }

@@ -2,10 +2,12 @@
 
 #![allow(dead_code)]
 
-use authorizer::{AuthLayer, Authenticator, Principal};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value, json};
+#[path = "../../examples/support/routes.rs"]
+mod routes;
+
+use authorizer::{AuthLayer, Authenticator};
+use axum::Router;
+use serde_json::Value;
 
 /// Serves `app` on 127.0.0.1 (a free port) and returns its base URL.
 pub async fn serve(app: Router) -> String {
@@ -15,26 +17,10 @@ pub async fn serve(app: Router) -> String {
     format!("http://{addr}")
 }
 
-/// The foundation's demo routes: `/public` (optional), `/me` (required).
+/// The demo API of the quickstart: `/public` (optional), `/me` (required),
+/// `/verified`, `/admin`, `/scoped` (claim requirements).
 pub fn demo_app(auth: Authenticator) -> Router {
-    let public = Router::new()
-        .route("/public", get(public))
-        .layer(AuthLayer::optional(auth.clone()));
-    let private = Router::new()
-        .route("/me", get(me).post(me))
-        .layer(AuthLayer::required(auth));
-    public.merge(private)
-}
-
-async fn public(principal: Option<Principal>) -> Json<Value> {
-    Json(match principal {
-        Some(p) => json!({ "authenticated": true, "id": p.id() }),
-        None => json!({ "authenticated": false, "id": null }),
-    })
-}
-
-async fn me(principal: Principal) -> Json<Principal> {
-    Json(principal)
+    routes::demo_router(AuthLayer::optional(auth.clone()), AuthLayer::required(auth))
 }
 
 /// A plain HTTP client that never touches a proxy.

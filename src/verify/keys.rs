@@ -6,6 +6,7 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey};
+use num_bigint::BigUint;
 use serde_json::{Map, Value};
 
 /// A set of algorithms, as a bit mask (the hot path asks `contains` per token).
@@ -367,6 +368,9 @@ fn rsa_key(jwk: &Map<String, Value>) -> Result<(Algorithms, DecodingKey), KeyErr
     if bits < MIN_RSA_BITS {
         return Err(KeyError::Rejected("RSA modulus under 2048 bits"));
     }
+    if n.last().is_some_and(|b| b & 1 == 0) {
+        return Err(KeyError::Rejected("RSA modulus is even"));
+    }
     // An even exponent is not RSA, and e = 1 makes every "signature" its own message.
     let odd = e.last().is_some_and(|b| b & 1 == 1);
     if !odd || e == [1] || e.len() > 8 {
@@ -391,11 +395,41 @@ fn ec_key(jwk: &Map<String, Value>) -> Result<(Algorithms, DecodingKey), KeyErro
     if x.len() != size || y.len() != size {
         return Err(KeyError::Rejected("EC coordinates do not fit the curve"));
     }
+    if !on_curve(alg, &x, &y) {
+        return Err(KeyError::Rejected("EC point is not on the curve"));
+    }
     let mut point = Vec::with_capacity(1 + 2 * size);
     point.push(0x04);
     point.extend_from_slice(&x);
     point.extend_from_slice(&y);
     Ok((Algorithms::of(&[alg]), DecodingKey::from_ec_der(&point)))
+}
+
+/// Whether (x, y) is a point of the curve: both coordinates below the field
+/// prime and y² = x³ − 3x + b (mod p). An off-curve public key invites
+/// invalid-curve attacks; whether the backend would catch it at verification
+/// time, it is never admitted to a key set.
+fn on_curve(alg: Algorithm, x: &[u8], y: &[u8]) -> bool {
+    let (p, b) = match alg {
+        Algorithm::ES256 => (
+            "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff",
+            "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b",
+        ),
+        Algorithm::ES384 => (
+            "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffff",
+            "b3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aef",
+        ),
+        _ => return false,
+    };
+    let hex = |h: &str| BigUint::parse_bytes(h.as_bytes(), 16).unwrap_or_default();
+    let (p, b) = (hex(p), hex(b));
+    let (x, y) = (BigUint::from_bytes_be(x), BigUint::from_bytes_be(y));
+    if x >= p || y >= p {
+        return false;
+    }
+    let left = (&y * &y) % &p;
+    let right = ((&x * &x % &p) * &x + &b + (&p - (BigUint::from(3u8) * &x) % &p)) % &p;
+    left == right
 }
 
 fn okp_key(jwk: &Map<String, Value>) -> Result<(Algorithms, DecodingKey), KeyError> {
@@ -417,11 +451,23 @@ mod tests {
     fn rsa_jwk(bits: usize) -> Value {
         let mut n = vec![0xffu8; bits / 8];
         n[0] = 0xc1;
+        // odd, as every RSA modulus is
         json!({"kty": "RSA", "kid": "r", "n": URL_SAFE_NO_PAD.encode(&n), "e": "AQAB"})
     }
 
+    /// The P-256 base point: a real point on the curve.
+    const P256_GX: &str = "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296";
+    const P256_GY: &str = "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
+
+    fn unhex(h: &str) -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
     fn ec_jwk() -> Value {
-        json!({"kty": "EC", "crv": "P-256", "kid": "e", "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])})
+        json!({"kty": "EC", "crv": "P-256", "kid": "e", "x": URL_SAFE_NO_PAD.encode(unhex(P256_GX)), "y": URL_SAFE_NO_PAD.encode(unhex(P256_GY))})
     }
 
     fn with(base: Value, extra: Value) -> Value {
@@ -468,6 +514,18 @@ mod tests {
             with(rsa_jwk(2048), json!({"alg": "none", "kid": "6b"})),
             with(ec_jwk(), json!({"crv": "P-384", "kid": "7"})),
             with(ec_jwk(), json!({"alg": "ES384", "kid": "8"})),
+            with(
+                ec_jwk(),
+                json!({"y": URL_SAFE_NO_PAD.encode([2u8; 32]), "kid": "off-curve"}),
+            ),
+            with(
+                ec_jwk(),
+                json!({"x": URL_SAFE_NO_PAD.encode([0xffu8; 32]), "kid": "x-past-p"}),
+            ),
+            with(
+                rsa_jwk(2048),
+                json!({"n": URL_SAFE_NO_PAD.encode([0xc2u8; 256]), "kid": "even-n"}),
+            ),
             json!({"kty": "oct", "k": "c2VjcmV0", "kid": "9"}),
             json!({"kty": "XYZ", "kid": "10"}),
             with(rsa_jwk(2048), json!({"kid": 11})),

@@ -30,17 +30,18 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>
 }
 
 async fn respond(request: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let delay = shared.delay_ms.load(Ordering::SeqCst);
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
     let path = request.uri().path();
     let counter = match path {
         "/jwks.json" => &shared.jwks_fetches,
         "/.well-known/openid-configuration" => &shared.discovery_fetches,
         _ => return Ok(plain(StatusCode::NOT_FOUND, "not found")),
     };
+    // Counted on arrival, so a test can see a fetch that is still in flight.
     counter.fetch_add(1, Ordering::SeqCst);
+    let delay = shared.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     if shared.outage.load(Ordering::SeqCst) {
         return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, "outage"));
     }

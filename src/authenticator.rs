@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use http::{HeaderMap, Method};
 
-use crate::credential::{Credential, Credentials};
-use crate::error::{Error, ErrorStyle};
+use crate::credential::{Credential, Credentials, Headers, is_safe};
+use crate::error::{Error, ErrorStyle, InvalidToken};
 use crate::principal::{Principal, Source};
 use crate::verify::Verifier;
 
@@ -86,15 +86,25 @@ impl Authenticator {
         }
     }
 
-    /// Authenticates a token read by other means (a Lambda authorizer event, say).
+    /// Authenticates a token read by other means (a Lambda authorizer event,
+    /// say), under the same size limit as credentials read from requests.
     pub async fn authenticate_token(&self, token: &str, source: Source) -> Result<Principal, Error> {
+        if token.len() > self.credentials.max_len_bytes() {
+            return Err(InvalidToken::TooLarge.into());
+        }
         self.verifier.verify(Credential::new(token, source)).await
     }
 
     /// The synchronous part: everything but an uncached verification, which is
     /// returned as a future that owns a copy of the token.
     pub(crate) fn begin(&self, method: &Method, headers: &HeaderMap) -> Attempt {
-        let credential = match self.credentials.extract(method, headers) {
+        self.begin_from(is_safe(method), headers)
+    }
+
+    /// [`begin`](Authenticator::begin) over any header map, for adapters whose
+    /// framework uses another `http` version (actix-web).
+    pub(crate) fn begin_from<H: Headers>(&self, safe_method: bool, headers: &H) -> Attempt {
+        let credential = match self.credentials.extract_from(safe_method, headers) {
             Ok(Some(credential)) => credential,
             Ok(None) => return Attempt::Done(Ok(None)),
             Err(error) => return Attempt::Done(Err(error)),

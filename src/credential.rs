@@ -120,6 +120,11 @@ impl Credentials {
         self
     }
 
+    /// The configured limit.
+    pub(crate) fn max_len_bytes(&self) -> usize {
+        self.max_len
+    }
+
     /// Whether an `rid` header proves a cookie request is same-site (SuperTokens'
     /// custom-header mode; a cross-site form cannot set it). Default: yes.
     pub fn accept_rid_header(mut self, accept: bool) -> Self {

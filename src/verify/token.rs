@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, InvalidToken};
 
+/// No token this crate verifies is longer, whoever read it.
+const MAX_TOKEN_BYTES: usize = 64 * 1024;
+
 /// The three segments of a compact JWS.
 pub(crate) struct Parts<'a> {
     /// `header.payload`, the bytes the signature covers.
@@ -49,6 +52,11 @@ impl<'a> Parts<'a> {
     /// Exactly three non-empty base64url segments: anything else (`none`
     /// tokens with an empty signature, JWE, whitespace, padding) is malformed.
     pub(crate) fn parse(token: &'a str) -> Result<Self, Error> {
+        // A backstop for callers of `Verifier::verify` that read tokens
+        // themselves; credentials from requests are bounded lower, and earlier.
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(InvalidToken::TooLarge.into());
+        }
         let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.';
         if !token.bytes().all(base64url) {
             return Err(InvalidToken::Malformed.into());

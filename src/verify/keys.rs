@@ -13,27 +13,30 @@ use serde_json::{Map, Value};
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Algorithms(u16);
 
+/// Every algorithm this crate verifies, in bit order: HMAC, RSA, ECDSA, EdDSA.
+pub(crate) const ALL: [Algorithm; 12] = [
+    Algorithm::HS256,
+    Algorithm::HS384,
+    Algorithm::HS512,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
 impl Algorithms {
-    pub(crate) const ASYMMETRIC: Algorithms = Algorithms::of(&[
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::EdDSA,
-    ]);
-    pub(crate) const HMAC: Algorithms = Algorithms::of(&[Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
-    const RSA: Algorithms = Algorithms::of(&[
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-    ]);
+    pub(crate) const HMAC: Algorithms = Algorithms::of(ALL.split_at(3).0);
+    pub(crate) const ASYMMETRIC: Algorithms = Algorithms::of(ALL.split_at(3).1);
+    const RSA: Algorithms = Algorithms::of(ALL.split_at(9).0).difference(Algorithms::HMAC);
+
+    const fn difference(self, other: Algorithms) -> Algorithms {
+        Algorithms(self.0 & !other.0)
+    }
 
     pub(crate) const fn of(algs: &[Algorithm]) -> Algorithms {
         let mut bits = 0u16;
@@ -64,22 +67,8 @@ impl Algorithms {
 
 impl fmt::Debug for Algorithms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let all = [
-            Algorithm::HS256,
-            Algorithm::HS384,
-            Algorithm::HS512,
-            Algorithm::RS256,
-            Algorithm::RS384,
-            Algorithm::RS512,
-            Algorithm::PS256,
-            Algorithm::PS384,
-            Algorithm::PS512,
-            Algorithm::ES256,
-            Algorithm::ES384,
-            Algorithm::EdDSA,
-        ];
         f.debug_set()
-            .entries(all.iter().filter(|a| self.contains(**a)))
+            .entries(ALL.iter().filter(|a| self.contains(**a)))
             .finish()
     }
 }
@@ -488,6 +477,15 @@ mod tests {
         assert!(a.contains(Algorithm::RS256) && a.contains(Algorithm::EdDSA));
         assert!(!a.contains(Algorithm::HS256));
         assert!(Algorithms::ASYMMETRIC.intersect(Algorithms::HMAC).is_empty());
+        assert_eq!(format!("{:?}", Algorithms::HMAC), "{HS256, HS384, HS512}");
+        assert_eq!(
+            format!("{:?}", Algorithms::RSA),
+            "{RS256, RS384, RS512, PS256, PS384, PS512}"
+        );
+        assert_eq!(
+            format!("{:?}", Algorithms::ASYMMETRIC.difference(Algorithms::RSA)),
+            "{ES256, ES384, EdDSA}"
+        );
     }
 
     #[test]

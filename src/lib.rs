@@ -12,6 +12,8 @@ mod principal;
 pub mod require;
 pub mod verify;
 
+#[cfg(feature = "actix-web")]
+pub mod actix;
 #[cfg(feature = "axum")]
 mod axum;
 #[cfg(feature = "testing")]

@@ -1,0 +1,80 @@
+//! The quickstart's demo API on actix-web, with an in-process test issuer.
+//!
+//! ```sh
+//! cargo run --example actix --features actix-web
+//! ```
+//!
+//! The same routes, environment and answers as `examples/quickstart.rs` (axum),
+//! so any client of one works against the other: `GET /public` (optional
+//! session), `GET /me` and `POST /me` (session required), `GET /verified`,
+//! `GET /admin`, `GET /scoped` (claim requirements). Environment: see
+//! `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
+//! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).
+
+#[path = "support/mod.rs"]
+mod support;
+
+use actix_web::dev::HttpServiceFactory;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use authorizer::actix::{Auth, Authorize};
+use authorizer::require::{Requirement, scope, supertokens};
+use authorizer::{Authenticator, Principal};
+use serde_json::json;
+
+/// The demo API: every route is a resource with its own middleware, so the
+/// optional `/public` and the required `/me` sit side by side.
+fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config
+            .service(web::resource("/public").wrap(Auth::optional(auth.clone())).get(public))
+            .service(web::resource("/me").wrap(Auth::required(auth.clone())).get(me).post(me))
+            .service(guarded("/verified", supertokens::email_verified(), &auth))
+            .service(guarded("/admin", supertokens::has_role("admin"), &auth))
+            .service(guarded("/scoped", scope("read:items"), &auth));
+    }
+}
+
+/// `GET path` for a signed-in caller who meets `requirement`: 401 without a
+/// session, 403 with every failed check, the principal otherwise.
+fn guarded(path: &str, requirement: Requirement, auth: &Authenticator) -> impl HttpServiceFactory + use<> {
+    web::resource(path)
+        .wrap(Auth::required(auth.clone()))
+        .route(web::get().to(me).wrap(Authorize::new(requirement)))
+}
+
+async fn public(principal: Option<Principal>) -> HttpResponse {
+    HttpResponse::Ok().json(match principal {
+        Some(p) => json!({ "authenticated": true, "id": p.id() }),
+        None => json!({ "authenticated": false, "id": null }),
+    })
+}
+
+async fn me(principal: Principal) -> HttpResponse {
+    HttpResponse::Ok().json(principal)
+}
+
+#[actix_web::main]
+async fn main() {
+    let demo = match support::from_env().await {
+        Ok(demo) => demo,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            std::process::exit(2);
+        }
+    };
+    let auth = demo.authenticator.clone();
+    let server =
+        match HttpServer::new(move || App::new().configure(routes(auth.clone()))).bind(("127.0.0.1", demo.port)) {
+            Ok(server) => server,
+            Err(error) => {
+                eprintln!("cannot listen on 127.0.0.1:{}: {error}", demo.port);
+                std::process::exit(1);
+            }
+        };
+    let base = format!("http://{}", server.addrs()[0]);
+    println!("authorizer actix-web example listening on {base}");
+    if let Some(issuer) = &demo.test_issuer {
+        support::print_curl_lines(&base, issuer);
+    }
+    server.run().await.expect("server runs");
+}

@@ -22,8 +22,9 @@ use authorizer::{Authenticator, Principal};
 use serde_json::json;
 
 /// The demo API: every route is a resource with its own middleware, so the
-/// optional `/public` and the required `/me` sit side by side.
-fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
+/// optional `/public` and the required `/me` sit side by side. (The parity
+/// test serves these very routes beside the quickstart's.)
+pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         config
             .service(web::resource("/public").wrap(Auth::optional(auth.clone())).get(public))

@@ -8,96 +8,21 @@
 
 mod common;
 
-use actix_web::dev::{HttpServiceFactory, ServerHandle};
-use actix_web::{HttpResponse, HttpServer};
-use authorizer::actix::{Auth, Authorize};
-use authorizer::require::{Requirement, scope, supertokens};
+use actix_web::HttpServer;
+use actix_web::dev::ServerHandle;
 use authorizer::testing::{RSA_PUBLIC_PEM, TestIssuer};
-use authorizer::{AuthLayer, Authenticator, Credentials, ErrorStyle, Principal, RequireLayer};
-use axum::routing::get;
-use axum::{Json, Router};
-use common::{client, parts, serve};
+use authorizer::{Authenticator, Credentials, ErrorStyle};
+use common::{client, demo_app, parts, serve};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const ALLOWED_ORIGIN: &str = "https://app.example.com";
 
-// --- the quickstart's API on axum --------------------------------------------
-
-fn axum_app(auth: Authenticator) -> Router {
-    let public = Router::new()
-        .route("/public", get(axum_public))
-        .layer(AuthLayer::optional(auth.clone()));
-    let private = Router::new()
-        .route("/me", get(axum_me).post(axum_me))
-        .route(
-            "/verified",
-            get(axum_me).route_layer(RequireLayer::new(supertokens::email_verified())),
-        )
-        .route(
-            "/admin",
-            get(axum_me).route_layer(RequireLayer::new(supertokens::has_role("admin"))),
-        )
-        .route(
-            "/scoped",
-            get(axum_me).route_layer(RequireLayer::new(scope("read:items"))),
-        )
-        .layer(AuthLayer::required(auth));
-    public.merge(private)
-}
-
-async fn axum_public(principal: Option<Principal>) -> Json<Value> {
-    Json(public_body(principal))
-}
-
-async fn axum_me(principal: Principal) -> Json<Principal> {
-    Json(principal)
-}
-
-fn public_body(principal: Option<Principal>) -> Value {
-    match principal {
-        Some(p) => json!({ "authenticated": true, "id": p.id() }),
-        None => json!({ "authenticated": false, "id": null }),
-    }
-}
-
-// --- the same API on actix-web (as examples/actix.rs) -------------------------
-
-fn actix_routes(auth: Authenticator) -> impl FnOnce(&mut actix_web::web::ServiceConfig) {
-    use actix_web::web;
-    move |config| {
-        config
-            .service(
-                web::resource("/public")
-                    .wrap(Auth::optional(auth.clone()))
-                    .get(actix_public),
-            )
-            .service(
-                web::resource("/me")
-                    .wrap(Auth::required(auth.clone()))
-                    .get(actix_me)
-                    .post(actix_me),
-            )
-            .service(guarded("/verified", supertokens::email_verified(), &auth))
-            .service(guarded("/admin", supertokens::has_role("admin"), &auth))
-            .service(guarded("/scoped", scope("read:items"), &auth));
-    }
-}
-
-fn guarded(path: &str, requirement: Requirement, auth: &Authenticator) -> impl HttpServiceFactory + use<> {
-    use actix_web::web;
-    web::resource(path)
-        .wrap(Auth::required(auth.clone()))
-        .route(web::get().to(actix_me).wrap(Authorize::new(requirement)))
-}
-
-async fn actix_public(principal: Option<Principal>) -> HttpResponse {
-    HttpResponse::Ok().json(public_body(principal))
-}
-
-async fn actix_me(principal: Principal) -> HttpResponse {
-    HttpResponse::Ok().json(principal)
-}
+// The quickstart's routes on axum (`common::demo_app`, from
+// `examples/support/routes.rs`) and the actix example's own routes.
+#[allow(dead_code)]
+#[path = "../examples/actix.rs"]
+mod actix_example;
 
 /// Serves the actix app on 127.0.0.1 (a free port) from its own thread and
 /// actix system; returns the base URL and a handle to stop it.
@@ -105,7 +30,7 @@ async fn serve_actix(auth: Authenticator) -> (String, ServerHandle) {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || actix_web::App::new().configure(actix_routes(auth.clone())))
+            let server = HttpServer::new(move || actix_web::App::new().configure(actix_example::routes(auth.clone())))
                 .workers(1)
                 .disable_signals()
                 .shutdown_timeout(1)
@@ -440,7 +365,7 @@ async fn assert_parity(issuer: &TestIssuer, style: ErrorStyle) {
             .error_style(style)
             .credentials(Credentials::default().allowed_origins([ALLOWED_ORIGIN]))
     };
-    let axum_base = serve(axum_app(auth())).await;
+    let axum_base = serve(demo_app(auth())).await;
     let (actix_base, actix) = serve_actix(auth()).await;
     let http = client();
     let cases = table(issuer);
@@ -534,7 +459,7 @@ async fn keys_unavailable_is_identical() {
     let http = client();
     for style in [ErrorStyle::SuperTokens, ErrorStyle::Rfc6750] {
         let auth = || Authenticator::new(issuer.verifier()).error_style(style);
-        let axum_base = serve(axum_app(auth())).await;
+        let axum_base = serve(demo_app(auth())).await;
         let (actix_base, actix) = serve_actix(auth()).await;
         for path in ["/me", "/public", "/admin"] {
             let c = case("keys unavailable", Method::GET, path, &[("authorization", &token)], 503);

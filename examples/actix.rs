@@ -15,7 +15,7 @@
 mod support;
 
 use actix_web::dev::HttpServiceFactory;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, guard, web};
 use authorizer::actix::{Auth, Authorize};
 use authorizer::require::{Requirement, scope, supertokens};
 use authorizer::{Authenticator, Principal};
@@ -27,20 +27,34 @@ use serde_json::json;
 pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         config
-            .service(web::resource("/public").wrap(Auth::optional(auth.clone())).get(public))
-            .service(web::resource("/me").wrap(Auth::required(auth.clone())).get(me).post(me))
+            .service(
+                web::resource("/public")
+                    .wrap(Auth::optional(auth.clone()))
+                    .route(get().to(public)),
+            )
+            .service(
+                web::resource("/me")
+                    .wrap(Auth::required(auth.clone()))
+                    .route(get().to(me))
+                    .post(me),
+            )
             .service(guarded("/verified", supertokens::email_verified(), &auth))
             .service(guarded("/admin", supertokens::has_role("admin"), &auth))
             .service(guarded("/scoped", scope("read:items"), &auth));
     }
 }
 
-/// `GET path` for a signed-in caller who meets `requirement`: 401 without a
+/// `GET path` (and `HEAD`) for a signed-in caller who meets `requirement`: 401 without a
 /// session, 403 with every failed check, the principal otherwise.
 fn guarded(path: &str, requirement: Requirement, auth: &Authenticator) -> impl HttpServiceFactory + use<> {
     web::resource(path)
         .wrap(Auth::required(auth.clone()))
-        .route(web::get().to(me).wrap(Authorize::new(requirement)))
+        .route(get().to(me).wrap(Authorize::new(requirement)))
+}
+
+/// GET, and HEAD as axum's `get` also answers it.
+fn get() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 async fn public(principal: Option<Principal>) -> HttpResponse {

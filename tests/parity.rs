@@ -345,6 +345,24 @@ fn table(issuer: &TestIssuer) -> Vec<Case> {
             &[("authorization", &admin_b)],
             405,
         ),
+        // HEAD is answered like GET (without a body).
+        case("HEAD public", M::HEAD, "/public", &[], 200),
+        case("HEAD me, missing", M::HEAD, "/me", &[], 401),
+        case("HEAD me, valid", M::HEAD, "/me", &[("authorization", &user_b)], 200),
+        case(
+            "HEAD admin, not admin",
+            M::HEAD,
+            "/admin",
+            &[("authorization", &user_b)],
+            403,
+        ),
+        case(
+            "HEAD admin, admin",
+            M::HEAD,
+            "/admin",
+            &[("authorization", &admin_b)],
+            200,
+        ),
         // Routing around the middleware.
         case("unknown route", M::GET, "/nowhere", &[("authorization", &user_b)], 404),
     ]

@@ -16,6 +16,8 @@ pub mod verify;
 pub mod actix;
 #[cfg(feature = "axum")]
 mod axum;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "testing")]
 pub mod testing;
 

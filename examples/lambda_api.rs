@@ -1,0 +1,54 @@
+//! The quickstart's API as a Lambda function behind API Gateway.
+//!
+//! Routes and answers are the quickstart's: `GET /public` (optional session),
+//! `GET`/`POST /me` (session), `GET /verified`, `GET /admin`, `GET /scoped`
+//! (claim requirements, checked here: the gateway cannot). The caller is the
+//! principal API Gateway's authorizer established (JWT, Lambda, Cognito or IAM);
+//! a request without an authorizer context has its credential verified here, so
+//! the same binary runs under `cargo lambda watch` without a gateway.
+//!
+//! ```sh
+//! AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true cargo lambda watch --features lambda,testing
+//! curl -H "Authorization: Bearer <token>" http://localhost:9000/me
+//! ```
+//!
+//! Behind a REST API stage, set `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true` on the
+//! function so `lambda_http` does not put the stage name in front of the paths.
+//! Environment: `AUTHORIZER_ISSUER`, `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`,
+//! `AUTHORIZER_ERROR_STYLE` (see `examples/support/mod.rs`).
+
+#[path = "support/routes.rs"]
+mod routes;
+#[path = "support/mod.rs"]
+mod support;
+
+use authorizer::lambda;
+
+#[tokio::main]
+async fn main() {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        eprintln!("lambda_api is a Lambda function: run it with `cargo lambda watch`, or deploy it");
+        std::process::exit(2);
+    }
+    let demo = match support::from_env().await {
+        Ok(demo) => demo,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(issuer) = &demo.test_issuer {
+        let tokens = support::demo_tokens(issuer);
+        eprintln!("test issuer: {} (tokens valid for 24 hours)", issuer.issuer());
+        eprintln!("user token:  {}", tokens.user);
+        eprintln!("admin token: {}", tokens.admin);
+    }
+    let app = routes::demo_router(
+        lambda::gateway_or_verify_optional(demo.authenticator.clone()),
+        lambda::gateway_or_verify(demo.authenticator),
+    );
+    if let Err(error) = lambda_http::run(app).await {
+        eprintln!("Lambda runtime: {error}");
+        std::process::exit(1);
+    }
+}

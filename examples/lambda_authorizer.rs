@@ -1,0 +1,64 @@
+//! An API Gateway Lambda authorizer with the quickstart's rules.
+//!
+//! Routes (matched against the event's `methodArn` or `routeArn`): `GET /public`
+//! optional, `ANY /me` a valid session, `GET /verified` a verified email,
+//! `GET /admin` the `admin` role, `GET /scoped` the `read:items` scope; any other
+//! path needs a valid session. It answers REST `TOKEN` and `REQUEST` events and
+//! HTTP API payload 2.0 events (simple responses).
+//!
+//! ```sh
+//! cargo lambda watch --features lambda,testing     # then, in another shell:
+//! cargo lambda invoke lambda_authorizer --data-ascii '{"type":"TOKEN","authorizationToken":"Bearer <token>","methodArn":"arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/me"}'
+//! ```
+//!
+//! Environment: `AUTHORIZER_ISSUER`, `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`,
+//! `AUTHORIZER_ERROR_STYLE` (see `examples/support/mod.rs`). Without
+//! `AUTHORIZER_ISSUER` an in-process test issuer signs the tokens printed at start.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use authorizer::lambda::{LambdaAuthorizer, RouteError, RouteRule, RouteTable};
+use authorizer::require::{scope, supertokens};
+
+/// The quickstart's rules as a route table.
+fn routes() -> Result<RouteTable, RouteError> {
+    RouteTable::new()
+        .route("GET /public", RouteRule::optional())?
+        .route("ANY /me", RouteRule::session())?
+        .route("GET /verified", RouteRule::require(supertokens::email_verified()))?
+        .route("GET /admin", RouteRule::require(supertokens::has_role("admin")))?
+        .route("GET /scoped", RouteRule::require(scope("read:items")))
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        eprintln!("lambda_authorizer is a Lambda function: run it with `cargo lambda watch`, or deploy it");
+        std::process::exit(2);
+    }
+    let demo = match support::from_env().await {
+        Ok(demo) => demo,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(issuer) = &demo.test_issuer {
+        let tokens = support::demo_tokens(issuer);
+        eprintln!("test issuer: {} (tokens valid for 24 hours)", issuer.issuer());
+        eprintln!("user token:  {}", tokens.user);
+        eprintln!("admin token: {}", tokens.admin);
+    }
+    let routes = match routes() {
+        Ok(routes) => routes,
+        Err(error) => {
+            eprintln!("route table: {error}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(error) = LambdaAuthorizer::new(demo.authenticator, routes).run().await {
+        eprintln!("Lambda runtime: {error}");
+        std::process::exit(1);
+    }
+}

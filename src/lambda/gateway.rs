@@ -1,0 +1,224 @@
+//! Behind API Gateway: the [`Principal`] from `lambda_http`'s request context.
+
+use std::collections::BTreeMap;
+
+use aws_lambda_events::apigw::{
+    ApiGatewayProxyRequestContext, ApiGatewayRequestAuthorizerIamDescription,
+    ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayRequestIdentity, ApiGatewayV2httpRequestContext,
+};
+use lambda_http::request::RequestContext;
+use serde_json::{Map, Value};
+
+use super::claims::parse_claims;
+use super::context::principal_from_authorizer_context;
+use crate::authenticator::Authenticator;
+use crate::error::{Error, ErrorStyle, InvalidToken};
+use crate::layer::AuthLayer;
+use crate::principal::{ContextValue, Principal, Source, scopes_of};
+
+/// A layer for a function behind API Gateway whose routes all need a caller:
+/// the principal is read from the authorizer context (see [`principal_from_request_context`]);
+/// a request without one is answered 401, and a malformed one too.
+///
+/// Nothing is verified here: use it only where API Gateway runs an authorizer
+/// (JWT, Lambda, Cognito or IAM) for every route the function serves. For a
+/// function that may also run without the gateway, use [`gateway_or_verify`].
+pub fn gateway_layer(style: ErrorStyle) -> AuthLayer {
+    AuthLayer::established_only(principal_from_extensions, style, true)
+}
+
+/// As [`gateway_layer`], but a request without an authorizer context (or with
+/// an anonymous one: a Lambda authorizer's empty `principalId`) passes with no
+/// principal, for routes where signing in is optional.
+pub fn gateway_layer_optional(style: ErrorStyle) -> AuthLayer {
+    AuthLayer::established_only(principal_from_extensions, style, false)
+}
+
+/// The authorizer context first; without one, the credential is verified here.
+///
+/// The same binary then works deployed behind API Gateway (the gateway's
+/// principal is used, no token is verified twice) and anywhere else: `cargo
+/// lambda watch`, a Lambda function URL, a route the gateway does not protect,
+/// or a plain server in tests. Every request needs a caller (401 otherwise).
+pub fn gateway_or_verify(auth: impl Into<Authenticator>) -> AuthLayer {
+    AuthLayer::required(auth).reading_established(principal_from_extensions)
+}
+
+/// As [`gateway_or_verify`], for routes where signing in is optional: a request
+/// with neither an authorizer context nor a credential passes with no principal;
+/// an invalid credential is still refused.
+pub fn gateway_or_verify_optional(auth: impl Into<Authenticator>) -> AuthLayer {
+    AuthLayer::optional(auth).reading_established(principal_from_extensions)
+}
+
+/// The principal API Gateway established for a `lambda_http` request, read from
+/// the [`RequestContext`] in its extensions: `None` when there is no context or
+/// no authorizer in it. This is the hook the layers above use.
+pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result<Principal, Error>> {
+    principal_from_request_context(extensions.get::<RequestContext>()?)
+}
+
+/// The principal in an API Gateway request context, by the authorizer that made it:
+///
+/// | event | authorizer | principal | [`Principal::source`] |
+/// | --- | --- | --- | --- |
+/// | REST (v1) | Lambda: `requestContext.authorizer` with `principalId` and a flat context | see [`principal_from_authorizer_context`] | [`Source::GatewayLambda`] |
+/// | REST (v1) | Cognito user pool: `requestContext.authorizer.claims` | id from `sub`; claims parsed back (see [`parse_flattened_claims`](super::parse_flattened_claims)) | [`Source::GatewayCognito`] |
+/// | HTTP API (v2) | JWT: `requestContext.authorizer.jwt.claims` and `.scopes` | id from `sub`; claims parsed back; scopes from `.scopes`, else from `scope`/`scp` | [`Source::GatewayJwt`] |
+/// | HTTP API (v2) | Lambda: `requestContext.authorizer.lambda` | see [`principal_from_authorizer_context`] | [`Source::GatewayLambda`] |
+/// | REST (v1) | IAM: `requestContext.identity.userArn` and ids | id is the caller's ARN | [`Source::GatewayIam`] |
+/// | HTTP API (v2) | IAM: `requestContext.authorizer.iam` | id is the caller's ARN | [`Source::GatewayIam`] |
+///
+/// For JWT and Cognito principals, the context is every claim with a string,
+/// number or boolean value (after parsing). For IAM principals the claims are
+/// `userArn`, `accountId`, `callerId`, `userId`, `accessKey`, `principalOrgId`,
+/// `cognitoIdentityId`, `cognitoIdentityPoolId` and (v2) `cognitoAmr`, where
+/// present, under those names for both event versions.
+///
+/// `None`: no authorizer ran (or an anonymous Lambda authorizer answer), or the
+/// request did not come through API Gateway (ALB, WebSocket, ...). `Some(Err)`:
+/// an authorizer context that cannot be read (a logged warning; a 401 for the client).
+pub fn principal_from_request_context(context: &RequestContext) -> Option<Result<Principal, Error>> {
+    #[allow(unreachable_patterns)]
+    match context {
+        RequestContext::ApiGatewayV1(context) => rest(context),
+        RequestContext::ApiGatewayV2(context) => http_api(context),
+        _ => None,
+    }
+}
+
+fn rest(context: &ApiGatewayProxyRequestContext) -> Option<Result<Principal, Error>> {
+    let fields = &context.authorizer.fields;
+    if fields.keys().any(|key| key != "integrationLatency") {
+        if let Some(claims @ Value::Object(_)) = fields.get("claims") {
+            return Some(cognito(claims));
+        }
+        return principal_from_authorizer_context(fields).transpose();
+    }
+    rest_iam(&context.identity)
+}
+
+fn http_api(context: &ApiGatewayV2httpRequestContext) -> Option<Result<Principal, Error>> {
+    let authorizer = context.authorizer.as_ref()?;
+    if let Some(jwt) = &authorizer.jwt {
+        return Some(jwt_principal(jwt));
+    }
+    if !authorizer.fields.is_empty() {
+        return principal_from_authorizer_context(&authorizer.fields).transpose();
+    }
+    authorizer.iam.as_ref().and_then(http_iam)
+}
+
+fn jwt_principal(jwt: &ApiGatewayRequestAuthorizerJwtDescription) -> Result<Principal, Error> {
+    let flat: Map<String, Value> = jwt
+        .claims
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let claims = parse_claims(&flat);
+    let scopes = match &jwt.scopes {
+        Some(scopes) if !scopes.is_empty() => {
+            let mut unique: Vec<String> = Vec::with_capacity(scopes.len());
+            for scope in scopes {
+                if !scope.is_empty() && !unique.contains(scope) {
+                    unique.push(scope.clone());
+                }
+            }
+            unique
+        }
+        _ => scopes_of(&claims),
+    };
+    from_claims(claims, scopes, Source::GatewayJwt)
+}
+
+fn cognito(claims: &Value) -> Result<Principal, Error> {
+    let Value::Object(flat) = claims else {
+        return Err(malformed("Cognito claims are not an object"));
+    };
+    let claims = parse_claims(flat);
+    let scopes = scopes_of(&claims);
+    from_claims(claims, scopes, Source::GatewayCognito)
+}
+
+fn from_claims(claims: Map<String, Value>, scopes: Vec<String>, source: Source) -> Result<Principal, Error> {
+    let id = match claims.get("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
+        _ => return Err(malformed("the gateway's claims have no `sub`")),
+    };
+    let context = scalar_context(&claims);
+    Ok(Principal::new(id, source)
+        .with_claims(claims)
+        .with_scopes(scopes)
+        .with_context(context))
+}
+
+fn scalar_context(claims: &Map<String, Value>) -> BTreeMap<String, ContextValue> {
+    claims
+        .iter()
+        .filter_map(|(k, v)| ContextValue::from_json(v).map(|v| (k.clone(), v)))
+        .collect()
+}
+
+fn rest_iam(identity: &ApiGatewayRequestIdentity) -> Option<Result<Principal, Error>> {
+    let arn = identity.user_arn.as_deref().filter(|arn| !arn.is_empty())?;
+    let fields = [
+        ("userArn", Some(arn)),
+        ("accountId", identity.account_id.as_deref()),
+        ("callerId", identity.caller.as_deref()),
+        ("userId", identity.user.as_deref()),
+        ("accessKey", identity.access_key.as_deref()),
+        ("cognitoIdentityId", identity.cognito_identity_id.as_deref()),
+        ("cognitoIdentityPoolId", identity.cognito_identity_pool_id.as_deref()),
+    ];
+    Some(Ok(iam_principal(arn, fields, None)))
+}
+
+fn http_iam(iam: &ApiGatewayRequestAuthorizerIamDescription) -> Option<Result<Principal, Error>> {
+    let arn = iam.user_arn.as_deref().filter(|arn| !arn.is_empty())?;
+    let cognito = iam.cognito_identity.as_ref();
+    let fields = [
+        ("userArn", Some(arn)),
+        ("accountId", iam.account_id.as_deref()),
+        ("callerId", iam.caller_id.as_deref()),
+        ("userId", iam.user_id.as_deref()),
+        ("accessKey", iam.access_key.as_deref()),
+        ("principalOrgId", iam.principal_org_id.as_deref()),
+        ("cognitoIdentityId", cognito.and_then(|c| c.identity_id.as_deref())),
+        (
+            "cognitoIdentityPoolId",
+            cognito.and_then(|c| c.identity_pool_id.as_deref()),
+        ),
+    ];
+    let amr = cognito.map(|c| Value::from(c.amr.clone()));
+    Some(Ok(iam_principal(arn, fields, amr)))
+}
+
+fn iam_principal<'a>(
+    arn: &str,
+    fields: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    amr: Option<Value>,
+) -> Principal {
+    let mut claims: Map<String, Value> = fields
+        .into_iter()
+        .filter_map(|(name, value)| {
+            value
+                .filter(|v| !v.is_empty())
+                .map(|v| (name.to_owned(), Value::from(v)))
+        })
+        .collect();
+    if let Some(amr) = amr {
+        claims.insert("cognitoAmr".to_owned(), amr);
+    }
+    let context = scalar_context(&claims);
+    Principal::new(arn, Source::GatewayIam)
+        .with_claims(claims)
+        .with_context(context)
+}
+
+fn malformed(what: &'static str) -> Error {
+    tracing::warn!(
+        problem = what,
+        "the authorizer context from API Gateway is malformed; request refused"
+    );
+    Error::InvalidToken(InvalidToken::Malformed)
+}

@@ -1,0 +1,561 @@
+//! The authorizer's route table: which rule applies to a method and path.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::principal::Principal;
+use crate::require::Requirement;
+
+/// What one route needs from its caller.
+///
+/// The data form (JSON, TOML, any serde format) is an object with at most one key:
+/// `{}` (a valid session), `{"optional": true}`, `{"require": <requirement>}`
+/// (the [requirement data form](crate::require#data-form)) or `{"deny": true}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteRule {
+    access: Access,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Access {
+    Optional,
+    Session,
+    Require(Arc<Requirement>),
+    Deny,
+}
+
+impl RouteRule {
+    /// Anyone may call: a request without a credential is allowed anonymously
+    /// (an empty `principalId`); one with an invalid credential is still refused.
+    pub fn optional() -> Self {
+        RouteRule {
+            access: Access::Optional,
+        }
+    }
+
+    /// A valid session (credential) is needed, and nothing more.
+    pub fn session() -> Self {
+        RouteRule {
+            access: Access::Session,
+        }
+    }
+
+    /// A valid session whose principal meets `requirement`.
+    pub fn require(requirement: impl Into<Arc<Requirement>>) -> Self {
+        RouteRule {
+            access: Access::Require(requirement.into()),
+        }
+    }
+
+    /// Nobody may call (for the table's [fallback](RouteTable::fallback), say).
+    pub fn deny() -> Self {
+        RouteRule { access: Access::Deny }
+    }
+
+    /// Whether a request without a credential passes.
+    pub fn is_optional(&self) -> bool {
+        self.access == Access::Optional
+    }
+
+    /// The requirement, for a [`RouteRule::require`] rule.
+    pub fn requirement(&self) -> Option<&Requirement> {
+        match &self.access {
+            Access::Require(requirement) => Some(requirement),
+            _ => None,
+        }
+    }
+
+    /// Whether `who` (`None` for an anonymous caller) may call a route with this rule.
+    pub fn admits(&self, who: Option<&Principal>) -> bool {
+        match (&self.access, who) {
+            (Access::Optional, _) => true,
+            (Access::Session, Some(_)) => true,
+            (Access::Require(requirement), Some(principal)) => requirement.is_met(principal),
+            (Access::Session | Access::Require(_), None) | (Access::Deny, _) => false,
+        }
+    }
+
+    pub(crate) fn is_deny(&self) -> bool {
+        self.access == Access::Deny
+    }
+}
+
+/// The data form of a [`RouteRule`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDoc {
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    require: Option<Requirement>,
+    #[serde(default)]
+    deny: bool,
+}
+
+impl<'de> Deserialize<'de> for RouteRule {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let doc = RuleDoc::deserialize(deserializer)?;
+        match (doc.optional, doc.require, doc.deny) {
+            (false, None, false) => Ok(RouteRule::session()),
+            (true, None, false) => Ok(RouteRule::optional()),
+            (false, Some(requirement), false) => Ok(RouteRule::require(requirement)),
+            (false, None, true) => Ok(RouteRule::deny()),
+            _ => Err(de::Error::custom(
+                "a route rule takes one of `optional`, `require` and `deny`",
+            )),
+        }
+    }
+}
+
+impl Serialize for RouteRule {
+    /// Fails for a rule whose requirement holds a [`custom`](crate::require::custom) check.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        match &self.access {
+            Access::Optional => map.serialize_entry("optional", &true)?,
+            Access::Session => {}
+            Access::Require(requirement) => map.serialize_entry("require", &**requirement)?,
+            Access::Deny => map.serialize_entry("deny", &true)?,
+        }
+        map.end()
+    }
+}
+
+/// A route key that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// Not `METHOD /path` (`GET /items/{id}`, `ANY /admin/{proxy+}`).
+    #[error("route `{0}` is not `METHOD /path` (for example `GET /items/{{id}}`)")]
+    Syntax(String),
+    /// A path segment is empty, a `{greedy+}` segment is not the last, or a
+    /// segment holds `{`, `}`, `*` or `?` outside a parameter.
+    #[error("route `{0}` has an invalid path segment")]
+    Segment(String),
+    /// The same method and path shape twice (`GET /a/{x}` and `GET /a/{y}`).
+    #[error("route `{0}` is listed twice")]
+    Duplicate(String),
+}
+
+/// One path segment of a route pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    /// `{name}`: one segment.
+    Param,
+    /// `{name+}`: one or more segments, last.
+    Greedy,
+}
+
+impl Segment {
+    /// Literal beats parameter beats greedy, as in API Gateway.
+    fn rank(&self) -> u8 {
+        match self {
+            Segment::Literal(_) => 2,
+            Segment::Param => 1,
+            Segment::Greedy => 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Route {
+    key: String,
+    /// Uppercase; `None` for `ANY`.
+    method: Option<String>,
+    segments: Vec<Segment>,
+    pub(crate) rule: RouteRule,
+}
+
+impl Route {
+    fn parse(key: &str, rule: RouteRule) -> Result<Route, RouteError> {
+        let syntax = || RouteError::Syntax(key.to_owned());
+        let (method, path) = key.trim().split_once(' ').ok_or_else(syntax)?;
+        let path = path.trim();
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) && method != "*" {
+            return Err(syntax());
+        }
+        let method = method.to_ascii_uppercase();
+        let method = (method != "ANY" && method != "*").then_some(method);
+        let rest = path.strip_prefix('/').ok_or_else(syntax)?;
+        let mut segments = Vec::new();
+        if !rest.is_empty() {
+            for part in rest.split('/') {
+                let bad = || RouteError::Segment(key.to_owned());
+                if segments.last() == Some(&Segment::Greedy) || part.is_empty() {
+                    return Err(bad());
+                }
+                let segment = match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    Some(name) => {
+                        let (name, greedy) = match name.strip_suffix('+') {
+                            Some(name) => (name, true),
+                            None => (name, false),
+                        };
+                        if name.is_empty() || name.contains(['{', '}', '*', '?', '+']) {
+                            return Err(bad());
+                        }
+                        if greedy { Segment::Greedy } else { Segment::Param }
+                    }
+                    None if part.contains(['{', '}', '*', '?']) => return Err(bad()),
+                    None => Segment::Literal(part.to_owned()),
+                };
+                segments.push(segment);
+            }
+        }
+        Ok(Route {
+            key: key.trim().to_owned(),
+            method,
+            segments,
+            rule,
+        })
+    }
+
+    fn same_shape(&self, other: &Route) -> bool {
+        self.method == other.method && self.segments == other.segments
+    }
+
+    /// How specifically this route matches, or `None` when it does not.
+    fn score(&self, method: &str, path: &[&str]) -> Option<(Vec<u8>, bool)> {
+        if let Some(own) = &self.method
+            && !own.eq_ignore_ascii_case(method)
+        {
+            return None;
+        }
+        let mut ranks = Vec::with_capacity(self.segments.len());
+        for (i, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Greedy => {
+                    if path.len() <= i {
+                        return None;
+                    }
+                    ranks.push(segment.rank());
+                    return Some((ranks, self.method.is_some()));
+                }
+                Segment::Param => {
+                    if path.get(i).is_none_or(|p| p.is_empty()) {
+                        return None;
+                    }
+                }
+                Segment::Literal(literal) => {
+                    if path.get(i) != Some(&literal.as_str()) {
+                        return None;
+                    }
+                }
+            }
+            ranks.push(segment.rank());
+        }
+        (path.len() == self.segments.len()).then_some((ranks, self.method.is_some()))
+    }
+
+    /// The IAM resource pattern after `arn:...:apiId/stage/`: `GET/items/*`.
+    /// Parameters become `*`, which IAM lets match across `/`, so the pattern
+    /// can cover more paths than the route.
+    pub(crate) fn resource_glob(&self) -> String {
+        let mut glob = self.method.clone().unwrap_or_else(|| "*".to_owned());
+        glob.push('/');
+        let parts: Vec<&str> = self
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(literal) => literal.as_str(),
+                Segment::Param | Segment::Greedy => "*",
+            })
+            .collect();
+        glob.push_str(&parts.join("/"));
+        glob
+    }
+
+    /// Whether the glob covers exactly the paths of the route (no single-segment parameter).
+    pub(crate) fn glob_is_exact(&self) -> bool {
+        !self.segments.contains(&Segment::Param)
+    }
+}
+
+/// The rules of the routes one Lambda authorizer protects: `METHOD /path`
+/// patterns (`GET /items/{id}`, `ANY /admin/{proxy+}`) to [`RouteRule`]s, and a
+/// fallback for paths that match no pattern (by default a valid session).
+///
+/// The most specific pattern wins, as in API Gateway: literal segments before
+/// `{param}` before `{greedy+}`, compared from the left, then a named method
+/// before `ANY`.
+///
+/// ```
+/// use authorizer::lambda::{RouteRule, RouteTable};
+/// use authorizer::require::supertokens;
+///
+/// let routes = RouteTable::new()
+///     .route("GET /public", RouteRule::optional())?
+///     .route("ANY /me", RouteRule::session())?
+///     .route("ANY /admin/{proxy+}", RouteRule::require(supertokens::has_role("admin")))?
+///     .fallback(RouteRule::deny());
+///
+/// // The same table as data:
+/// let same: RouteTable = serde_json::from_str(r#"{
+///     "routes": {
+///         "GET /public": {"optional": true},
+///         "ANY /me": {},
+///         "ANY /admin/{proxy+}": {"require": {"claim": "st-role", "at": "v", "contains": "admin"}}
+///     },
+///     "fallback": {"deny": true}
+/// }"#)?;
+/// assert!(same.rule_for("GET", "/admin/users/7").requirement().is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+    fallback: RouteRule,
+}
+
+impl Default for RouteTable {
+    fn default() -> Self {
+        RouteTable::new()
+    }
+}
+
+impl RouteTable {
+    /// No routes; the fallback is [`RouteRule::session`].
+    pub fn new() -> Self {
+        RouteTable {
+            routes: Vec::new(),
+            fallback: RouteRule::session(),
+        }
+    }
+
+    /// Adds a route: `key` is `METHOD /path` (`ANY` or `*` for every method).
+    pub fn route(mut self, key: &str, rule: RouteRule) -> Result<Self, RouteError> {
+        let route = Route::parse(key, rule)?;
+        if self.routes.iter().any(|r| r.same_shape(&route)) {
+            return Err(RouteError::Duplicate(route.key));
+        }
+        self.routes.push(route);
+        Ok(self)
+    }
+
+    /// The rule for paths no route matches (default: [`RouteRule::session`]).
+    pub fn fallback(mut self, rule: RouteRule) -> Self {
+        self.fallback = rule;
+        self
+    }
+
+    /// The fallback rule.
+    pub fn fallback_rule(&self) -> &RouteRule {
+        &self.fallback
+    }
+
+    /// The rule for a request: the most specific matching route's, or the fallback.
+    pub fn rule_for(&self, method: &str, path: &str) -> &RouteRule {
+        self.route_for(method, path).map_or(&self.fallback, |route| &route.rule)
+    }
+
+    pub(crate) fn route_for(&self, method: &str, path: &str) -> Option<&Route> {
+        let segments: Vec<&str> = match path.strip_prefix('/').unwrap_or(path) {
+            "" => Vec::new(),
+            rest => rest.split('/').collect(),
+        };
+        self.routes
+            .iter()
+            .filter_map(|route| route.score(method, &segments).map(|score| (score, route)))
+            .max_by(|(a, _), (b, _)| a.cmp(b))
+            .map(|(_, route)| route)
+    }
+
+    pub(crate) fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+}
+
+impl<'de> Deserialize<'de> for RouteTable {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct TableDoc {
+            #[serde(default)]
+            routes: Routes,
+            #[serde(default)]
+            fallback: Option<RouteRule>,
+        }
+        let doc = TableDoc::deserialize(deserializer)?;
+        let mut table = RouteTable::new();
+        for (key, rule) in doc.routes.0 {
+            table = table.route(&key, rule).map_err(de::Error::custom)?;
+        }
+        if let Some(fallback) = doc.fallback {
+            table = table.fallback(fallback);
+        }
+        Ok(table)
+    }
+}
+
+impl Serialize for RouteTable {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct RoutesRef<'a>(&'a [Route]);
+        impl Serialize for RoutesRef<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_map(self.0.iter().map(|r| (&r.key, &r.rule)))
+            }
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("routes", &RoutesRef(&self.routes))?;
+        map.serialize_entry("fallback", &self.fallback)?;
+        map.end()
+    }
+}
+
+/// Route keys to rules, refusing a key given twice (which a plain map would
+/// silently let the last one win).
+#[derive(Default)]
+struct Routes(Vec<(String, RouteRule)>);
+
+impl<'de> Deserialize<'de> for Routes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RoutesVisitor;
+        impl<'de> Visitor<'de> for RoutesVisitor {
+            type Value = Routes;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of `METHOD /path` to route rules")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Routes, A::Error> {
+                let mut routes: Vec<(String, RouteRule)> = Vec::new();
+                while let Some((key, rule)) = map.next_entry::<String, RouteRule>()? {
+                    if routes.iter().any(|(k, _)| *k == key) {
+                        return Err(de::Error::custom(RouteError::Duplicate(key)));
+                    }
+                    routes.push((key, rule));
+                }
+                Ok(Routes(routes))
+            }
+        }
+        deserializer.deserialize_map(RoutesVisitor)
+    }
+}
+
+/// IAM's resource matching: `*` matches any run of characters (`/` included),
+/// `?` any one character.
+pub(crate) fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::require::scope;
+
+    fn table() -> RouteTable {
+        RouteTable::new()
+            .route("GET /public", RouteRule::optional())
+            .unwrap()
+            .route("ANY /items/{id}", RouteRule::session())
+            .unwrap()
+            .route("DELETE /items/{id}", RouteRule::require(scope("items:delete")))
+            .unwrap()
+            .route("GET /items/special", RouteRule::deny())
+            .unwrap()
+            .route("ANY /files/{path+}", RouteRule::optional())
+            .unwrap()
+            .route("GET /", RouteRule::optional())
+            .unwrap()
+    }
+
+    #[test]
+    fn most_specific_route_wins() {
+        let t = table();
+        assert!(t.rule_for("GET", "/public").is_optional());
+        assert_eq!(t.rule_for("GET", "/items/7"), &RouteRule::session());
+        assert!(t.rule_for("DELETE", "/items/7").requirement().is_some());
+        assert!(t.rule_for("GET", "/items/special").is_deny());
+        assert!(t.rule_for("POST", "/items/special") == &RouteRule::session());
+        assert!(t.rule_for("GET", "/files/a/b/c").is_optional());
+        assert_eq!(t.rule_for("GET", "/files"), &RouteRule::session());
+        assert!(t.rule_for("GET", "/").is_optional());
+        assert_eq!(t.rule_for("GET", "/items/7/x"), &RouteRule::session());
+        assert_eq!(t.rule_for("GET", "/items/"), &RouteRule::session());
+    }
+
+    #[test]
+    fn bad_keys() {
+        for key in [
+            "/no-method",
+            "GET no-slash",
+            "GET /a//b",
+            "GET /{p+}/x",
+            "GET /a*",
+            "GET /{}",
+            "G3T /a",
+            "",
+        ] {
+            assert!(RouteTable::new().route(key, RouteRule::session()).is_err(), "{key}");
+        }
+        let dup = RouteTable::new()
+            .route("GET /a/{x}", RouteRule::session())
+            .unwrap()
+            .route("get /a/{y}", RouteRule::optional());
+        assert!(matches!(dup, Err(RouteError::Duplicate(_))));
+    }
+
+    #[test]
+    fn globs() {
+        let t = table();
+        let globs: Vec<String> = t.routes().iter().map(Route::resource_glob).collect();
+        assert_eq!(
+            globs,
+            [
+                "GET/public",
+                "*/items/*",
+                "DELETE/items/*",
+                "GET/items/special",
+                "*/files/*",
+                "GET/"
+            ]
+        );
+        assert!(glob_matches("arn:x/s/*/items/*", "arn:x/s/GET/items/1/2"));
+        assert!(glob_matches("arn:x/s/GET/", "arn:x/s/GET/"));
+        assert!(!glob_matches("arn:x/s/GET/", "arn:x/s/GET/a"));
+        assert!(glob_matches("a?c*", "abcdef"));
+        assert!(!glob_matches("a*z", "abc"));
+        assert!(glob_matches("*", ""));
+    }
+
+    #[test]
+    fn data_form_round_trips_and_refuses_duplicates() {
+        let doc = r#"{"routes": {"GET /public": {"optional": true}, "ANY /me": {},
+            "GET /scoped": {"require": {"scope": "read:items"}}}, "fallback": {"deny": true}}"#;
+        let t: RouteTable = serde_json::from_str(doc).unwrap();
+        assert!(t.fallback_rule().is_deny());
+        let again: RouteTable = serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();
+        assert_eq!(again.routes().len(), 3);
+        let dup = r#"{"routes": {"GET /a": {}, "GET /a": {"optional": true}}}"#;
+        assert!(serde_json::from_str::<RouteTable>(dup).is_err());
+        let both = r#"{"routes": {"GET /a": {"optional": true, "deny": true}}}"#;
+        assert!(serde_json::from_str::<RouteTable>(both).is_err());
+        let unknown = r#"{"routes": {"GET /a": {"optinal": true}}}"#;
+        assert!(serde_json::from_str::<RouteTable>(unknown).is_err());
+    }
+}

@@ -7,10 +7,12 @@
 //! a request without an authorizer context has its credential verified here, so
 //! the same binary runs under `cargo lambda watch` without a gateway.
 //!
-//! ```sh
-//! AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true cargo lambda watch --features lambda,testing
-//! curl -H "Authorization: Bearer <token>" http://localhost:9000/me
-//! ```
+//! Run it where a Lambda Runtime API is (`AWS_LAMBDA_RUNTIME_API`): deployed,
+//! under `cargo lambda watch` in a crate of your own (then `curl -H
+//! "Authorization: Bearer <token>" http://localhost:9000/lambda-url/<function>/me`:
+//! no authorizer there, so the token is verified here), or with `cargo test
+//! --all-features --test lambda_e2e`, which serves one on 127.0.0.1 and feeds
+//! this binary the events API Gateway sends behind each kind of authorizer.
 //!
 //! Behind a REST API stage, set `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true` on the
 //! function so `lambda_http` does not put the stage name in front of the paths.
@@ -27,7 +29,9 @@ use authorizer::lambda;
 #[tokio::main]
 async fn main() {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        eprintln!("lambda_api is a Lambda function: run it with `cargo lambda watch`, or deploy it");
+        eprintln!(
+            "lambda_api is a Lambda function and needs AWS_LAMBDA_RUNTIME_API: deploy it, or see tests/lambda_e2e.rs"
+        );
         std::process::exit(2);
     }
     let demo = match support::from_env().await {

@@ -6,10 +6,11 @@
 //! path needs a valid session. It answers REST `TOKEN` and `REQUEST` events and
 //! HTTP API payload 2.0 events (simple responses).
 //!
-//! ```sh
-//! cargo lambda watch --features lambda,testing     # then, in another shell:
-//! cargo lambda invoke lambda_authorizer --data-ascii '{"type":"TOKEN","authorizationToken":"Bearer <token>","methodArn":"arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/me"}'
-//! ```
+//! Run it where a Lambda Runtime API is (`AWS_LAMBDA_RUNTIME_API`): deployed,
+//! under `cargo lambda watch` in a crate of your own (then `cargo lambda invoke
+//! <function> --data-file tests/fixtures/authorizer_token.json`), or with
+//! `cargo test --all-features --test lambda_e2e`, which serves one on 127.0.0.1
+//! and feeds this binary the events API Gateway sends.
 //!
 //! Environment: `AUTHORIZER_ISSUER`, `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`,
 //! `AUTHORIZER_ERROR_STYLE` (see `examples/support/mod.rs`). Without
@@ -34,7 +35,9 @@ fn routes() -> Result<RouteTable, RouteError> {
 #[tokio::main]
 async fn main() {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        eprintln!("lambda_authorizer is a Lambda function: run it with `cargo lambda watch`, or deploy it");
+        eprintln!(
+            "lambda_authorizer is a Lambda function and needs AWS_LAMBDA_RUNTIME_API: deploy it, or see tests/lambda_e2e.rs"
+        );
         std::process::exit(2);
     }
     let demo = match support::from_env().await {

@@ -223,6 +223,12 @@ async fn missing_invalid_and_expired_credentials_are_unauthorized() {
     );
     let diagnostic = lambda_runtime::Diagnostic::from(AuthorizerError::Unauthorized);
     assert_eq!(diagnostic.error_message, "Unauthorized");
+    // A valid token whose subject is empty cannot be told from an anonymous caller.
+    let empty_subject = s.issuer.token().subject("").sign();
+    assert_eq!(
+        s.handle(token_event(&empty_subject, "GET", "/public")).await,
+        Err(AuthorizerError::Unauthorized)
+    );
     let mut bearer_only = token_event("", "GET", "/me");
     bearer_only["authorizationToken"] = json!("Bearer ");
     assert_eq!(s.handle(bearer_only).await, Err(AuthorizerError::Unauthorized));

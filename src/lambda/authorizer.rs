@@ -421,7 +421,8 @@ impl LambdaAuthorizer {
     /// Answers one authorizer event (the JSON API Gateway sends).
     ///
     /// Errors: [`AuthorizerError::Unauthorized`] for a missing (where needed),
-    /// invalid or expired credential; [`AuthorizerError::InvalidEvent`] for an
+    /// invalid or expired credential, or one whose principal id is empty (an
+    /// empty `principalId` means "anonymous"); [`AuthorizerError::InvalidEvent`] for an
     /// event API Gateway would not send (no `methodArn`, an unknown `type`,
     /// headers that are not strings, ...); [`AuthorizerError::KeysUnavailable`].
     /// Never an `Allow` for any of these.
@@ -443,6 +444,11 @@ impl LambdaAuthorizer {
                 return Err(AuthorizerError::Unauthorized);
             }
         };
+        if caller.as_ref().is_some_and(|p| p.id().is_empty()) {
+            // An empty `principalId` means "anonymous" to the backend.
+            tracing::warn!("Lambda authorizer: a valid credential with an empty principal id; Unauthorized");
+            return Err(AuthorizerError::Unauthorized);
+        }
         let rule = self.routes.rule_for(&event.arn.method, &event.arn.path);
         let refusal = match (rule.admits(caller.as_ref()), &caller) {
             (true, _) => None,

@@ -70,13 +70,7 @@ async fn me(principal: Principal) -> HttpResponse {
 
 #[actix_web::main]
 async fn main() {
-    let demo = match support::from_env().await {
-        Ok(demo) => demo,
-        Err(error) => {
-            eprintln!("configuration error: {error}");
-            std::process::exit(2);
-        }
-    };
+    let demo = support::from_env_or_exit().await;
     let auth = demo.authenticator.clone();
     let server =
         match HttpServer::new(move || App::new().configure(routes(auth.clone()))).bind(("127.0.0.1", demo.port)) {

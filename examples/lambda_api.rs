@@ -28,25 +28,7 @@ use authorizer::lambda;
 
 #[tokio::main]
 async fn main() {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        eprintln!(
-            "lambda_api is a Lambda function and needs AWS_LAMBDA_RUNTIME_API: deploy it, or see tests/lambda_e2e.rs"
-        );
-        std::process::exit(2);
-    }
-    let demo = match support::from_env().await {
-        Ok(demo) => demo,
-        Err(error) => {
-            eprintln!("configuration error: {error}");
-            std::process::exit(2);
-        }
-    };
-    if let Some(issuer) = &demo.test_issuer {
-        let tokens = support::demo_tokens(issuer);
-        eprintln!("test issuer: {} (tokens valid for 24 hours)", issuer.issuer());
-        eprintln!("user token:  {}", tokens.user);
-        eprintln!("admin token: {}", tokens.admin);
-    }
+    let demo = support::lambda_demo("lambda_api").await;
     let app = routes::demo_router(
         lambda::gateway_or_verify_optional(demo.authenticator.clone()),
         lambda::gateway_or_verify(demo.authenticator),

@@ -18,13 +18,7 @@ use authorizer::AuthLayer;
 
 #[tokio::main]
 async fn main() {
-    let demo = match support::from_env().await {
-        Ok(demo) => demo,
-        Err(error) => {
-            eprintln!("configuration error: {error}");
-            std::process::exit(2);
-        }
-    };
+    let demo = support::from_env_or_exit().await;
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", demo.port)).await {
         Ok(listener) => listener,
         Err(error) => {

@@ -64,6 +64,36 @@ pub async fn from_env() -> Result<Demo, String> {
     })
 }
 
+/// [`from_env`], or the error on stderr and exit code 2.
+pub async fn from_env_or_exit() -> Demo {
+    match from_env().await {
+        Ok(demo) => demo,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// For the Lambda examples: they need a Lambda Runtime API to talk to; with
+/// the in-process test issuer, its tokens go to stderr (stdout is the runtime's).
+pub async fn lambda_demo(name: &str) -> Demo {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        eprintln!(
+            "{name} is a Lambda function and needs AWS_LAMBDA_RUNTIME_API: deploy it, or see tests/lambda_e2e.rs"
+        );
+        std::process::exit(2);
+    }
+    let demo = from_env_or_exit().await;
+    if let Some(issuer) = &demo.test_issuer {
+        let tokens = demo_tokens(issuer);
+        eprintln!("test issuer: {} (tokens valid for 24 hours)", issuer.issuer());
+        eprintln!("user token:  {}", tokens.user);
+        eprintln!("admin token: {}", tokens.admin);
+    }
+    demo
+}
+
 /// Tokens for the demo: a plain session, a verified admin with scopes, and an
 /// expired one. Valid for 24 hours.
 pub struct DemoTokens {

@@ -91,7 +91,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use pin_project_lite::pin_project;
 use serde::de::DeserializeOwned;
 
-use crate::authenticator::{Attempt, Authenticator, Pending};
+use crate::authenticator::{Attempt, Authenticator, Mode, Pending, admit};
 use crate::credential::{self, Headers};
 use crate::error::{Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};
 use crate::layer::LayerRan;
@@ -162,13 +162,6 @@ fn reject_request<B>(request: ServiceRequest, rejection: &Rejection) -> ServiceR
 
 // ---------------------------------------------------------------------------
 // The authentication middleware.
-
-/// Whether a request without a credential may pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Required,
-    Optional,
-}
 
 /// actix-web middleware that authenticates every request, as
 /// [`AuthLayer`](crate::AuthLayer) does for tower.
@@ -291,14 +284,6 @@ where
             },
         };
         AuthFuture { state }
-    }
-}
-
-/// Applies the mode to an authentication outcome (as the tower layer does).
-fn admit(outcome: Result<Option<Principal>, Error>, mode: Mode) -> Result<Option<Principal>, Error> {
-    match (outcome, mode) {
-        (Ok(None), Mode::Required) => Err(Error::MissingCredential),
-        (outcome, _) => outcome,
     }
 }
 
@@ -983,15 +968,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn modes() {
-        assert!(matches!(admit(Ok(None), Mode::Required), Err(Error::MissingCredential)));
-        assert!(matches!(admit(Ok(None), Mode::Optional), Ok(None)));
-        assert!(matches!(
-            admit(Err(Error::Expired), Mode::Optional),
-            Err(Error::Expired)
-        ));
     }
 }

@@ -35,6 +35,22 @@ impl From<Verifier> for Authenticator {
     }
 }
 
+/// Whether a request without a credential may pass (every adapter has both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Required,
+    Optional,
+}
+
+/// Applies the mode to an authentication outcome: only a required mode turns
+/// "no credential" into an error; a bad credential fails in both.
+pub(crate) fn admit(outcome: Result<Option<Principal>, Error>, mode: Mode) -> Result<Option<Principal>, Error> {
+    match (outcome, mode) {
+        (Ok(None), Mode::Required) => Err(Error::MissingCredential),
+        (outcome, _) => outcome,
+    }
+}
+
 /// A verification still to run, owning what it needs.
 pub(crate) type Pending = Pin<Box<dyn Future<Output = Result<Principal, Error>> + Send>>;
 
@@ -118,5 +134,20 @@ impl Authenticator {
         Attempt::Verify(Box::pin(async move {
             verifier.verify(Credential::new(&token, source)).await
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        assert!(matches!(admit(Ok(None), Mode::Required), Err(Error::MissingCredential)));
+        assert!(matches!(admit(Ok(None), Mode::Optional), Ok(None)));
+        assert!(matches!(
+            admit(Err(Error::Expired), Mode::Optional),
+            Err(Error::Expired)
+        ));
     }
 }

@@ -9,7 +9,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::authenticator::{Attempt, Authenticator, Pending};
+use crate::authenticator::{Attempt, Authenticator, Mode, Pending, admit};
 use crate::error::{Error, ErrorResponse, ErrorStyle, Rejection};
 use crate::principal::Principal;
 
@@ -25,13 +25,6 @@ pub(crate) struct LayerRan {
 /// Gateway's authorizer context, say): `None` when there is none. Adapters
 /// supply it, so the core never depends on them.
 pub(crate) type Established = fn(&http::Extensions) -> Option<Result<Principal, Error>>;
-
-/// Whether a request without a credential may pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Required,
-    Optional,
-}
 
 /// A tower [`Layer`] that authenticates every request.
 ///
@@ -184,14 +177,6 @@ where
     }
 }
 
-/// Applies the mode to an authentication outcome.
-fn admit(outcome: Result<Option<Principal>, Error>, mode: Mode) -> Result<Option<Principal>, Error> {
-    match (outcome, mode) {
-        (Ok(None), Mode::Required) => Err(Error::MissingCredential),
-        (outcome, _) => outcome,
-    }
-}
-
 fn reject(error: &Error, style: ErrorStyle) -> ErrorResponse {
     tracing::debug!(%error, "request rejected");
     Rejection::new(error.clone(), style).to_response()
@@ -269,20 +254,5 @@ where
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn modes() {
-        assert!(matches!(admit(Ok(None), Mode::Required), Err(Error::MissingCredential)));
-        assert!(matches!(admit(Ok(None), Mode::Optional), Ok(None)));
-        assert!(matches!(
-            admit(Err(Error::Expired), Mode::Optional),
-            Err(Error::Expired)
-        ));
     }
 }

@@ -78,6 +78,7 @@ run() {
 
 # Warm the key set and the one cached token.
 curl -fs -H "Authorization: Bearer $(cat "$work/one.txt")" "$base/me" >/dev/null
+rss_at_start=$(rss_kib)
 
 echo
 echo "machine: $(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; server and wrk share the machine"
@@ -90,8 +91,9 @@ run "me, invalid tokens" /me invalid.txt
 if [ "$FLOOD" -gt 0 ]; then
   echo
   echo "resident memory of the server (cache capacity 10,000):"
+  echo "  at start (one token cached):           ${rss_at_start} KiB"
   before=$(rss_kib)
-  echo "  before the floods:                     ${before} KiB"
+  echo "  after the scenarios above (cache full): ${before} KiB"
   flood_seconds=$(( FLOOD / 10000 + 10 ))
   run "flood, valid tokens" /me flood.txt "$flood_seconds" >"$work/flood.line"
   after_valid=$(rss_kib)

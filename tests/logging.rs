@@ -1,0 +1,421 @@
+//! No secrets in logs or debug output: every tracing event the library emits
+//! (at every level, on every thread) is captured while failing and succeeding
+//! verifications run over HTTP, and none may carry a token, a piece of a
+//! signature or payload, or a claim value. `Debug` of the public types is held
+//! to the same rule.
+//!
+//! Allowed on purpose: the principal id (`sub` by default) and scope names,
+//! which `Principal`'s `Debug` and the claim-requirement event show so an
+//! operator can tell who was refused; the tests use a non-secret `sub`.
+
+mod adversary;
+mod common;
+
+use std::fmt::Write as _;
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use adversary::{Target, target};
+use authorizer::require::{claim, supertokens};
+use authorizer::testing::{HS256_SECRET, TestIssuer, TokenBuilder};
+use authorizer::{
+    Algorithm, AuthLayer, Authenticator, Credential, Credentials, Denied, Error, ErrorStyle, InvalidToken, Issuer,
+    KeySet, Principal, Rejection, Source, Verifier,
+};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::json;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::Registry;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Every event and span field seen, one line each.
+static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+struct Fields<'a>(&'a mut String);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let _ = write!(self.0, " {}={}", field.name(), value);
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let meta = event.metadata();
+        let mut line = format!("{} {}", meta.level(), meta.target());
+        event.record(&mut Fields(&mut line));
+        LOG.lock().unwrap().push(line);
+    }
+
+    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, _: &tracing::span::Id, _: Context<'_, S>) {
+        let mut line = format!("span {}", attrs.metadata().name());
+        attrs.record(&mut Fields(&mut line));
+        LOG.lock().unwrap().push(line);
+    }
+
+    fn on_record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>, _: Context<'_, S>) {
+        let mut line = "span record".to_owned();
+        values.record(&mut Fields(&mut line));
+        LOG.lock().unwrap().push(line);
+    }
+}
+
+/// Installs the capturing subscriber for the whole process (every test
+/// thread and every runtime worker), once.
+fn capture() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        tracing::subscriber::set_global_default(Registry::default().with(Capture)).expect("no other subscriber");
+    });
+}
+
+fn log_text() -> String {
+    LOG.lock().unwrap().join("\n")
+}
+
+/// The parts of a token that must never be logged or printed: the whole of
+/// it, and any 16-character window of its payload or signature (a short
+/// fingerprint, such as 8 hex digits of a hash, stays possible).
+fn secret_pieces(token: &str) -> Vec<String> {
+    let mut pieces = vec![token.to_owned()];
+    let mut segments = token.split('.');
+    let _header = segments.next();
+    for segment in segments {
+        let chars: Vec<char> = segment.chars().collect();
+        pieces.extend(chars.windows(16).map(|w| w.iter().collect::<String>()));
+    }
+    pieces
+}
+
+#[track_caller]
+fn assert_hidden(text: &str, what: &str, secrets: &[String]) {
+    for secret in secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{what} contains the secret {secret:?}:\n{text}"
+        );
+    }
+}
+
+/// Claim values that are personal data or secrets.
+const EMAIL: &str = "alice.secret@example.com";
+const NESTED: &str = "nested-secret-value-7c1f";
+const ROLE: &str = "role-secret-3b9e";
+
+fn secret_claims() -> Vec<String> {
+    vec![EMAIL.to_owned(), NESTED.to_owned(), ROLE.to_owned()]
+}
+
+async fn send(t: &Target, method: reqwest::Method, path: &str, headers: &[(&str, String)]) -> u16 {
+    let mut request = t.http.request(method, format!("{}{path}", t.base));
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+fn with_secrets(b: TokenBuilder<'_>) -> TokenBuilder<'_> {
+    b.claim("email", json!(EMAIL))
+        .claim("profile", json!({ "note": NESTED }))
+        .claim("st-role", json!({ "v": [ROLE], "t": 0 }))
+}
+
+/// Failing and succeeding verifications over HTTP, every kind of refusal:
+/// the events they produce hold no token piece and no claim value.
+#[tokio::test]
+async fn verification_events_carry_no_token_or_claim_value() {
+    capture();
+    let t = target().await;
+    let i = &t.issuer;
+    let good = with_secrets(i.token()).sign();
+    let good_signature = good.rsplit_once('.').unwrap().1;
+    let forged = format!(
+        "{}.{good_signature}",
+        with_secrets(i.token().subject("admin")).signing_input()
+    );
+    let unknown_kid = with_secrets(i.token().kid(Some("unknown-kid"))).sign();
+    let expired = with_secrets(i.token().expires_in(-3600)).sign();
+    let wrong_aud = with_secrets(i.token().claim("aud", json!("elsewhere"))).sign();
+    let not_yet = with_secrets(i.token().claim("nbf", json!(4_102_444_800u64))).sign();
+    let string_nbf = with_secrets(i.token().claim("nbf", json!("4102444800"))).sign();
+    let hmac_confusion = with_secrets(i.token().header("alg", json!("HS256"))).sign_hmac_with(b"public key");
+    let es_zero = with_secrets(i.token().alg(Algorithm::ES256)).with_signature(&[0; 64]);
+    let tokens = [
+        &good,
+        &forged,
+        &unknown_kid,
+        &expired,
+        &wrong_aud,
+        &not_yet,
+        &string_nbf,
+        &hmac_confusion,
+        &es_zero,
+    ];
+    for token in tokens {
+        send(
+            &t,
+            reqwest::Method::GET,
+            "/me",
+            &[("authorization", format!("Bearer {token}"))],
+        )
+        .await;
+        send(
+            &t,
+            reqwest::Method::GET,
+            "/me",
+            &[("cookie", format!("sAccessToken={token}"))],
+        )
+        .await;
+        send(&t, reqwest::Method::GET, "/me", &[("st-access-token", token.clone())]).await;
+    }
+    assert_eq!(
+        send(
+            &t,
+            reqwest::Method::GET,
+            "/admin",
+            &[("authorization", format!("Bearer {good}"))]
+        )
+        .await,
+        403,
+        "a claim-requirement failure on a secret claim value"
+    );
+    assert_eq!(
+        send(
+            &t,
+            reqwest::Method::POST,
+            "/me",
+            &[("cookie", format!("sAccessToken={good}"))]
+        )
+        .await,
+        403,
+        "CSRF"
+    );
+    let tossed = format!("sAccessToken={good}; sAccessToken={expired}");
+    assert_eq!(send(&t, reqwest::Method::GET, "/me", &[("cookie", tossed)]).await, 401);
+    let oversized = format!("{good}{}", "A".repeat(9000));
+    assert_eq!(
+        send(
+            &t,
+            reqwest::Method::GET,
+            "/me",
+            &[("authorization", format!("Bearer {oversized}"))]
+        )
+        .await,
+        401
+    );
+    assert_eq!(
+        send(
+            &t,
+            reqwest::Method::GET,
+            "/me",
+            &[("authorization", format!("Bearer {good}"))]
+        )
+        .await,
+        200
+    );
+
+    let text = log_text();
+    for expected in [
+        "request rejected",
+        "bad signature",
+        "unknown signing key",
+        "expired",
+        "claim requirements not met",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the capture works: no {expected:?} event in\n{text}"
+        );
+    }
+    for token in tokens {
+        assert_hidden(&text, "the log", &secret_pieces(token));
+    }
+    assert_hidden(&text, "the log", &secret_pieces(&oversized));
+    assert_hidden(&text, "the log", &secret_claims());
+}
+
+/// Key-set failures (private members, symmetric keys, garbage, outages) are
+/// logged as reasons, never with the document or key material.
+#[tokio::test]
+async fn jwks_failure_events_carry_no_key_material_or_document() {
+    capture();
+    let issuer = TestIssuer::start().await;
+    let verifier = issuer.verifier();
+    let verify = |sub: &str| {
+        let token = issuer.token().subject(sub).sign();
+        let verifier = verifier.clone();
+        async move { verifier.verify(Credential::new(&token, Source::Bearer)).await }
+    };
+    let private = URL_SAFE_NO_PAD.encode("PRIVATE-EXPONENT-MATERIAL-d41e");
+    let symmetric = URL_SAFE_NO_PAD.encode(HS256_SECRET);
+    let mut document = json!({"keys": [
+        {"kty": "RSA", "kid": "with-private", "n": "AQAB", "e": "AQAB", "d": private},
+        {"kty": "oct", "kid": "symmetric", "k": symmetric},
+    ]});
+    let published: serde_json::Value = serde_json::from_str(
+        &common::client()
+            .get(issuer.jwks_url())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    for key in published["keys"].as_array().unwrap() {
+        document["keys"].as_array_mut().unwrap().push(key.clone());
+    }
+    issuer.serve_jwks_body(document.to_string());
+    verify("first").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    issuer.serve_jwks_body("{\"keys\": [GARBAGE-DOCUMENT-SECRET-91ab");
+    let unknown = issuer.token().kid(Some("rotated")).sign();
+    let _ = verifier.verify(Credential::new(&unknown, Source::Bearer)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    issuer.set_outage(true);
+    let _ = verifier.verify(Credential::new(&unknown, Source::Bearer)).await;
+
+    let text = log_text();
+    for expected in ["skipping a key in the JWKS", "key set fetch failed"] {
+        assert!(
+            text.contains(expected),
+            "the capture works: no {expected:?} event in\n{text}"
+        );
+    }
+    let secrets = [
+        private,
+        symmetric,
+        String::from_utf8_lossy(HS256_SECRET).into_owned(),
+        "PRIVATE-EXPONENT-MATERIAL".to_owned(),
+        "GARBAGE-DOCUMENT-SECRET".to_owned(),
+    ];
+    assert_hidden(&text, "the log", &secrets);
+}
+
+/// `Debug` (and `Display`) of every public type that holds or meets a token,
+/// a principal or a key: no token piece, no claim value, no secret.
+#[tokio::test]
+async fn debug_output_hides_tokens_claim_values_and_secrets() {
+    let issuer = TestIssuer::new();
+    let token = issuer
+        .token()
+        .claim("email", json!(EMAIL))
+        .claim("profile", json!({ "note": NESTED }))
+        .claim("st-role", json!({ "v": [ROLE], "t": 0 }))
+        .alg(Algorithm::HS256)
+        .sign();
+    let mut secrets = secret_pieces(&token);
+    secrets.extend(secret_claims());
+    secrets.push(String::from_utf8_lossy(HS256_SECRET).into_owned());
+    secrets.push(URL_SAFE_NO_PAD.encode(HS256_SECRET));
+    secrets.push(STANDARD.encode(HS256_SECRET));
+    secrets.push(format!("{:?}", HS256_SECRET));
+
+    let credential = Credential::new(&token, Source::Bearer);
+    assert!(format!("{credential:?}").contains("redacted"));
+    let keys = KeySet::new()
+        .with_secret(Algorithm::HS256, HS256_SECRET, Some("hs256"))
+        .unwrap();
+    let issuer_config = Issuer::static_keys(issuer.issuer(), keys.clone());
+    let builder = Verifier::builder().issuer(issuer_config.clone());
+    let verifier = builder.clone().build().unwrap();
+    let principal = verifier.verify(credential).await.unwrap();
+    let authenticator = Authenticator::new(verifier.clone())
+        .credentials(Credentials::default())
+        .error_style(ErrorStyle::Rfc6750);
+    let layer = AuthLayer::required(authenticator.clone());
+    let optional = AuthLayer::optional(authenticator.clone());
+
+    let mut errors = vec![
+        Error::MissingCredential,
+        Error::Expired,
+        Error::CsrfRejected,
+        Error::KeysUnavailable,
+        Error::MissingLayer,
+        Error::Forbidden(Denied::default()),
+    ];
+    for reason in [
+        InvalidToken::Malformed,
+        InvalidToken::Signature,
+        InvalidToken::UnknownKey,
+        InvalidToken::Algorithm,
+        InvalidToken::Audience,
+        InvalidToken::ClaimType,
+    ] {
+        errors.push(Error::InvalidToken(reason));
+    }
+    // The errors a real refusal of this token produces.
+    let tampered = format!("{}x", &token[..token.len() - 1]);
+    errors.push(
+        verifier
+            .verify(Credential::new(&tampered, Source::Bearer))
+            .await
+            .unwrap_err(),
+    );
+
+    let mut printed = vec![
+        ("Credential", format!("{credential:?}")),
+        ("Principal", format!("{principal:?}")),
+        ("Principal (pretty)", format!("{principal:#?}")),
+        ("Verifier", format!("{verifier:?}")),
+        ("VerifierBuilder", format!("{builder:?}")),
+        ("Issuer", format!("{issuer_config:?}")),
+        ("KeySet", format!("{keys:?}")),
+        ("Authenticator", format!("{authenticator:?}")),
+        ("AuthLayer", format!("{layer:?} {optional:?}")),
+    ];
+    for error in &errors {
+        printed.push(("Error", format!("{error:?} {error}")));
+        for style in [ErrorStyle::Rfc6750, ErrorStyle::SuperTokens] {
+            let rejection = Rejection::new(error.clone(), style);
+            printed.push((
+                "Rejection",
+                format!("{rejection:?} {rejection} {:?}", rejection.to_response()),
+            ));
+        }
+    }
+    for (what, text) in &printed {
+        assert_hidden(text, what, &secrets);
+    }
+    assert!(format!("{principal:?}").contains("email"), "claim names are shown");
+}
+
+/// A failed claim requirement is an `Error::Forbidden` whose `Debug` (what
+/// `?error` in a log line prints) must not carry the claim's actual value;
+/// the response body may, as SuperTokens' frontends read it, but the body
+/// goes to the token's own holder, and logs go elsewhere.
+#[tokio::test]
+async fn debug_of_a_claim_requirement_failure_hides_the_claim_value() {
+    let principal = Principal::new("user-1", Source::Bearer).with_claims(
+        json!({"st-role": {"v": [ROLE]}, "email": EMAIL, "st-ev": {"v": NESTED}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let requirement = authorizer::require::all([
+        supertokens::has_role("admin"),
+        claim("email").eq("someone@example.com"),
+        claim("st-ev").at("v").eq(true),
+    ]);
+    let denied = requirement.evaluate(&principal).unwrap_err();
+    assert_eq!(denied.errors.len(), 3);
+    let error = requirement.authorize(Some(&principal)).unwrap_err();
+    let rejection = Rejection::new(error.clone(), ErrorStyle::SuperTokens);
+    for (what, text) in [
+        ("Denied", format!("{denied:?}")),
+        ("Error::Forbidden", format!("{error:?} {error}")),
+        ("Rejection", format!("{rejection:?} {rejection}")),
+    ] {
+        assert_hidden(&text, what, &secret_claims());
+    }
+}

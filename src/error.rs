@@ -100,8 +100,9 @@ pub struct ClaimError {
     pub reason: ClaimReason,
 }
 
-/// The reason a claim check failed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The reason a claim check failed. `Debug` leaves out the actual value (a
+/// claim value, possibly personal data); the response body still carries it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimReason {
     /// What went wrong (`wrong value`, `value does not exist`, ...).
@@ -112,6 +113,19 @@ pub struct ClaimReason {
     /// What the claim held (absent when the claim is missing).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub actual_value: Option<Value>,
+}
+
+impl std::fmt::Debug for ClaimReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimReason")
+            .field("message", &self.message)
+            .field("expected_value", &self.expected_value)
+            .field(
+                "actual_value",
+                &self.actual_value.as_ref().map(|_| format_args!("<redacted>")),
+            )
+            .finish()
+    }
 }
 
 impl ClaimError {

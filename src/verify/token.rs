@@ -35,10 +35,6 @@ struct RawHeader {
     typ: Option<String>,
     #[serde(default)]
     cty: Option<String>,
-    #[serde(default)]
-    crit: Option<Value>,
-    #[serde(default)]
-    b64: Option<Value>,
 }
 
 /// A checked header.
@@ -80,10 +76,23 @@ impl<'a> Parts<'a> {
 
     pub(crate) fn header(&self) -> Result<Header, Error> {
         let bytes = decode(self.header)?;
-        let raw: RawHeader = serde_json::from_slice(&bytes).map_err(|_| InvalidToken::Malformed)?;
+        // One strict parse of the whole header: UTF-8 throughout and unique member
+        // names, known or not (RFC 7515 §4, RFC 8725 §3.7).
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let members = de.deserialize_map(StrictMap).map_err(|_| InvalidToken::Malformed)?;
+        de.end().map_err(|_| InvalidToken::Malformed)?;
         // RFC 7515 §4.1.11: a `crit` we do not implement must be rejected; we implement none.
-        // RFC 7797 `b64` changes what the signature covers; nested JWTs are not access tokens.
-        if raw.crit.is_some() || raw.b64.is_some() || raw.cty.is_some_and(|cty| cty.eq_ignore_ascii_case("jwt")) {
+        // RFC 7797 `b64` changes what the signature covers. Present at all (even `null`) is refused.
+        if members.contains_key("crit") || members.contains_key("b64") {
+            return Err(InvalidToken::UnsupportedHeader.into());
+        }
+        let raw = RawHeader::deserialize(Value::Object(members)).map_err(|_| InvalidToken::Malformed)?;
+        // Nested JWTs are not access tokens; RFC 7515 §4.1.10: `JWT` is `application/JWT`.
+        let nested = |cty: &str| {
+            let cty = cty.to_ascii_lowercase();
+            cty == "jwt" || cty == "application/jwt"
+        };
+        if raw.cty.as_deref().is_some_and(nested) {
             return Err(InvalidToken::UnsupportedHeader.into());
         }
         // Exact, case-sensitive names only: `none`, `None`, `NONE` all fail here.
@@ -114,7 +123,7 @@ fn decode(segment: &str) -> Result<Vec<u8>, Error> {
 
 /// A JSON object whose top-level member names are unique. Parsers disagree on
 /// which of two duplicates wins, so a claim set with duplicates means two
-/// things at once and is refused (RFC 8725 §3.11 class).
+/// things at once and is refused (RFC 7519 §4 requires unique names; RFC 8725 §2.6).
 struct StrictMap;
 
 impl<'de> Visitor<'de> for StrictMap {

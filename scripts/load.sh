@@ -5,7 +5,9 @@
 #   DURATION=5 FLOOD=0 scripts/load.sh   # shorter, without the 1,000,000-token flood
 #
 # Prints requests/s and p50/p99 latency for: /public without a credential (the
-# baseline), /me with one cached token, /me with distinct valid tokens (cache
+# baseline), /public with one cached token (the same handler, so the difference
+# is the authorizer alone), /me with one cached token (which also serializes the
+# whole principal), /me with distinct valid tokens (cache
 # misses), /me with invalid tokens; then the server's resident memory before
 # and after a flood of FLOOD distinct valid tokens and a flood of invalid ones.
 # Needs wrk (Debian package `wrk`; installed here with apt-get when missing).
@@ -61,7 +63,11 @@ rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 # One wrk run: prints "name req/s p50 p99 wraps".
 run() {
   local name=$1 path=$2 tokens=${3:-} duration=${4:-$DURATION} out
-  if [ -n "$tokens" ]; then
+  if [ -n "$tokens" ] && [ "$(wc -l <"$work/$tokens")" -eq 1 ]; then
+    # One token: a static request, as the baseline's, so wrk does the same work for both.
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${duration}s" -s scripts/plain.lua \
+      -H "Authorization: Bearer $(cat "$work/$tokens")" "$base$path")
+  elif [ -n "$tokens" ]; then
     out=$(TOKENS_FILE="$work/$tokens" WRK_THREADS=$THREADS \
       wrk -t"$THREADS" -c"$CONNECTIONS" -d"${duration}s" -s scripts/me.lua "$base$path")
   else
@@ -84,6 +90,7 @@ echo
 echo "machine: $(nproc) cores; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s; server and wrk share the machine"
 printf '%-22s %12s %10s %10s %8s %10s\n' scenario "requests/s" p50 p99 wraps non-2xx
 run "public (baseline)" /public
+run "public, cached token" /public one.txt
 run "me, cached token" /me one.txt
 run "me, distinct tokens" /me distinct.txt
 run "me, invalid tokens" /me invalid.txt

@@ -1,4 +1,4 @@
--- wrk script: GET /me with the tokens of $TOKENS_FILE, one per request, each
+-- wrk script: GET (the URL given to wrk) with the tokens of $TOKENS_FILE, one per request, each
 -- thread starting at its own offset. Reports how often a thread ran out of
 -- tokens and started again (a wrap means repeated, so cached, tokens).
 local tokens = {}
@@ -31,7 +31,7 @@ function request()
     index = 1
     wraps = wraps + 1
   end
-  return wrk.format("GET", "/me", { ["Authorization"] = token })
+  return wrk.format("GET", nil, { ["Authorization"] = token })
 end
 
 function done(summary, latency, requests)

@@ -4,6 +4,9 @@
 
 #![cfg(all(feature = "actix-web", feature = "testing"))]
 
+#[path = "../examples/support/mod.rs"]
+mod support;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::test::{self, TestRequest};
@@ -57,29 +60,9 @@ fn unauthorised() -> (u16, Option<String>, Value) {
     (401, Some("Bearer".to_owned()), json!({"message": "unauthorised"}))
 }
 
-struct Tokens {
-    user: String,
-    admin: String,
-    expired: String,
-}
-
-fn tokens(issuer: &TestIssuer) -> Tokens {
-    Tokens {
-        user: issuer
-            .token()
-            .subject("user-1")
-            .claim("st-ev", json!({"v": false, "t": 0}))
-            .claim("st-role", json!({"v": ["user"], "t": 0}))
-            .sign(),
-        admin: issuer
-            .token()
-            .subject("admin-1")
-            .claim("st-ev", json!({"v": true, "t": 0}))
-            .claim("st-role", json!({"v": ["admin"], "t": 0}))
-            .claim("scope", json!("read:items"))
-            .sign(),
-        expired: issuer.token().expires_in(-3600).sign(),
-    }
+/// The demo servers' own tokens: a plain user, a verified admin with scopes, an expired one.
+fn tokens(issuer: &TestIssuer) -> support::DemoTokens {
+    support::demo_tokens(issuer)
 }
 
 #[actix_web::test]

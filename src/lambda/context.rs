@@ -26,7 +26,7 @@ pub const BODY_KEY: &str = "body";
 /// [`CLAIMS_KEY`]). `integrationLatency` is added by REST APIs.
 pub const RESERVED_KEYS: [&str; 4] = [PRINCIPAL_ID_KEY, CLAIMS_KEY, BODY_KEY, "integrationLatency"];
 
-fn is_reserved(key: &str) -> bool {
+pub(crate) fn is_reserved(key: &str) -> bool {
     RESERVED_KEYS.contains(&key)
 }
 

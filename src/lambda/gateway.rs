@@ -152,9 +152,12 @@ fn from_claims(claims: Map<String, Value>, scopes: Vec<String>, source: Source) 
         .with_context(context))
 }
 
+/// The scalar claims, less the keys an authorizer context reserves (a claim
+/// named `claims` would otherwise collide with the claims-as-JSON key).
 fn scalar_context(claims: &Map<String, Value>) -> BTreeMap<String, ContextValue> {
     claims
         .iter()
+        .filter(|(k, _)| !super::context::is_reserved(k))
         .filter_map(|(k, v)| ContextValue::from_json(v).map(|v| (k.clone(), v)))
         .collect()
 }

@@ -315,8 +315,14 @@ async fn respond(mut stream: TcpStream, mode: Mode, written: &AtomicU64) -> std:
     stream.shutdown().await
 }
 
+/// What "ended by our own limit" means here: the raw server stays silent or
+/// trickles for 30 s or more, and the limits under test are 1 s or less. The
+/// margin is wide so a loaded machine cannot fail these.
+const BOUNDED: Duration = Duration::from_secs(10);
+
 /// A verifier for the raw server: a 1 s timeout, short freshness so a test
 /// can make the set stale, and the default 256 KiB body limit.
+
 fn raw_policy() -> FetchPolicy {
     FetchPolicy {
         default_ttl: Duration::from_millis(200),
@@ -355,8 +361,8 @@ async fn keeps_last_good_set(server: &RawServer, verifier: &Verifier, issuer: &T
     let outcome = reason(verifier, &token_for(issuer, name)).await;
     assert_eq!(outcome.unwrap(), name, "{name}: the last good set still verifies");
     assert!(
-        started.elapsed() < Duration::from_millis(2500),
-        "{name}: bounded by the timeout"
+        started.elapsed() < BOUNDED,
+        "{name}: bounded by the 1 s timeout, not by the server"
     );
     assert_eq!(
         server.requests(),
@@ -375,13 +381,18 @@ async fn keeps_last_good_set(server: &RawServer, verifier: &Verifier, issuer: &T
 async fn a_huge_jwks_declared_by_content_length_is_refused_unread() {
     let (issuer, jwks) = real_jwks().await;
     let server = RawServer::start(Mode::DeclaredHuge(jwks.clone())).await;
-    let verifier = verifier_for(&server.url, raw_policy());
+    // A timeout past the server's silence: only refusing from the headers ends this early.
+    let patient = FetchPolicy {
+        timeout: Duration::from_secs(60),
+        ..raw_policy()
+    };
+    let verifier = verifier_for(&server.url, patient);
     let t = target_with(issuer, Authenticator::new(verifier.clone())).await;
     let started = Instant::now();
     let (status, _, body) = t.bearer(&token_for(&t.issuer, "first")).await;
     assert_eq!((status, body), (503, json!({"message": "service unavailable"})));
     assert!(
-        started.elapsed() < Duration::from_millis(800),
+        started.elapsed() < BOUNDED,
         "refused from the declared length, not after waiting for the body ({:?})",
         started.elapsed()
     );
@@ -446,8 +457,8 @@ async fn a_trickling_jwks_is_bounded_by_the_timeout() {
     ));
     let elapsed = started.elapsed();
     assert!(
-        elapsed < Duration::from_millis(2500),
-        "given up after the 1 s timeout ({elapsed:?})"
+        elapsed < BOUNDED,
+        "given up after the 1 s timeout, not the minute of trickling ({elapsed:?})"
     );
 
     let server = RawServer::start(Mode::Body(jwks.into_bytes())).await;
@@ -506,12 +517,10 @@ async fn malformed_and_bloated_jwks_documents() {
     assert!(bloated.len() < 256 * 1024, "{} bytes", bloated.len());
     let server = RawServer::start(Mode::Body(bloated.into_bytes())).await;
     let verifier = verifier_for(&server.url, raw_policy());
-    let started = Instant::now();
     assert_eq!(
         reason(&verifier, &token_for(&issuer, "among-junk")).await.unwrap(),
         "among-junk"
     );
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 }
 
 /// A slow issuer on the *first* fetch: concurrent first requests share one
@@ -540,8 +549,8 @@ async fn a_slow_issuer_on_the_first_fetch_is_bounded_and_fetched_once() {
     }
     let elapsed = started.elapsed();
     assert!(
-        elapsed < Duration::from_millis(2000),
-        "bounded by the timeout: {elapsed:?}"
+        elapsed < BOUNDED,
+        "bounded by the 500 ms timeout, not the server's 30 s: {elapsed:?}"
     );
     assert_eq!(server.requests(), 1, "one fetch for all of them");
 }

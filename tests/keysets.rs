@@ -322,7 +322,6 @@ const BOUNDED: Duration = Duration::from_secs(10);
 
 /// A verifier for the raw server: a 1 s timeout, short freshness so a test
 /// can make the set stale, and the default 256 KiB body limit.
-
 fn raw_policy() -> FetchPolicy {
     FetchPolicy {
         default_ttl: Duration::from_millis(200),

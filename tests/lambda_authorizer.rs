@@ -13,17 +13,8 @@ use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, Credential, ErrorStyle, Source};
 use serde_json::{Value, json};
 
-const BASE: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod";
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn with_token(event: &Value, token: &str) -> Value {
-    serde_json::from_str(&event.to_string().replace("{{TOKEN}}", token)).unwrap()
-}
+mod events;
+use events::{BASE, fixture, token_event, with_token};
 
 fn quickstart_routes() -> RouteTable {
     RouteTable::new()
@@ -78,12 +69,6 @@ impl Setup {
     async fn handle(&self, event: Value) -> Result<AuthorizerResponse, AuthorizerError> {
         self.authorizer.handle(event).await
     }
-}
-
-fn token_event(token: &str, method: &str, path: &str) -> Value {
-    let mut event = with_token(&fixture("authorizer_token.json"), token);
-    event["methodArn"] = json!(format!("{BASE}/{method}{path}"));
-    event
 }
 
 fn request_event(token: &str, method: &str, path: &str) -> Value {

@@ -24,16 +24,8 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-const BASE: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod";
-
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn with_token(event: &Value, token: &str) -> Value {
-    serde_json::from_str(&event.to_string().replace("{{TOKEN}}", token)).unwrap()
-}
+mod events;
+use events::{BASE, fixture, http_at, token_event, with_token};
 
 /// What the function answered: `/response` or `/error`.
 #[derive(Debug)]
@@ -323,12 +315,6 @@ fn tokens(issuer: &TestIssuer) -> Tokens {
     }
 }
 
-fn token_event(token: &str, method: &str, path: &str) -> Value {
-    let mut event = with_token(&fixture("authorizer_token.json"), token);
-    event["methodArn"] = json!(format!("{BASE}/{method}{path}"));
-    event
-}
-
 fn statements(answer: &Value) -> Vec<(String, Vec<String>)> {
     answer["policyDocument"]["Statement"]
         .as_array()
@@ -377,15 +363,6 @@ fn rest_behind(answer: &Value, method: &str, path: &str) -> Value {
     authorizer.insert("principalId".into(), answer["principalId"].clone());
     authorizer.insert("integrationLatency".into(), json!(21));
     event["requestContext"]["authorizer"] = Value::Object(authorizer);
-    event
-}
-
-fn http_at(mut event: Value, method: &str, path: &str) -> Value {
-    event["rawPath"] = json!(path);
-    event["routeKey"] = json!(format!("{method} {path}"));
-    event["requestContext"]["http"]["method"] = json!(method);
-    event["requestContext"]["http"]["path"] = json!(path);
-    event["requestContext"]["routeKey"] = json!(format!("{method} {path}"));
     event
 }
 

@@ -17,36 +17,8 @@ use axum::body::to_bytes;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-fn with_token(event: &Value, token: &str) -> Value {
-    serde_json::from_str(&event.to_string().replace("{{TOKEN}}", token)).unwrap()
-}
-
-/// A REST event for another path (the stage stays in `requestContext.path`).
-fn rest_at(mut event: Value, method: &str, path: &str) -> Value {
-    event["path"] = json!(path);
-    event["resource"] = json!(path);
-    event["httpMethod"] = json!(method);
-    event["requestContext"]["resourcePath"] = json!(path);
-    event["requestContext"]["httpMethod"] = json!(method);
-    event["requestContext"]["path"] = json!(format!("/prod{path}"));
-    event
-}
-
-/// An HTTP API event for another path.
-fn http_at(mut event: Value, method: &str, path: &str) -> Value {
-    event["rawPath"] = json!(path);
-    event["routeKey"] = json!(format!("{method} {path}"));
-    event["requestContext"]["http"]["method"] = json!(method);
-    event["requestContext"]["http"]["path"] = json!(path);
-    event["requestContext"]["routeKey"] = json!(format!("{method} {path}"));
-    event
-}
+mod events;
+use events::{fixture, http_at, rest_at, with_token};
 
 fn request(event: &Value) -> lambda_http::Request {
     lambda_http::request::from_str(&event.to_string()).expect("lambda_http reads the event")

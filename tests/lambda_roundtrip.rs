@@ -17,10 +17,8 @@ use authorizer::{ContextClaims, Credential, Principal, PrincipalMapping, Source}
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-fn fixture(name: &str) -> Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
+mod events;
+use events::fixture;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

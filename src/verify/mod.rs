@@ -2,7 +2,7 @@
 
 mod cache;
 mod jwks;
-mod keys;
+pub(crate) mod keys;
 mod token;
 
 use std::sync::Arc;

@@ -170,9 +170,14 @@ async fn a_slow_issuer_does_not_stall_requests_whose_keys_are_known() {
         let v = v.clone();
         tokio::spawn(async move { verify(&v, &refresher_token).await })
     };
-    while issuer.jwks_fetches() == fetches {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let refetch_started = async {
+        while issuer.jwks_fetches() == fetches {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), refetch_started)
+        .await
+        .expect("the stale set was refetched");
     // ...while everyone else goes on with the keys they have.
     let others = async {
         for token in &tokens {

@@ -11,7 +11,7 @@ use tower_service::Service;
 
 use crate::authenticator::{Attempt, Authenticator, Mode, Pending, admit};
 use crate::error::{Error, ErrorResponse, ErrorStyle, Rejection};
-use crate::principal::Principal;
+use crate::principal::{Principal, PrincipalMapping};
 
 /// Put in the request extensions by every authentication adapter, whether or
 /// not a principal was found, so extractors can tell "anonymous" (401) from
@@ -24,7 +24,9 @@ pub(crate) struct LayerRan {
 /// Reads a principal that something before us already established (API
 /// Gateway's authorizer context, say): `None` when there is none. Adapters
 /// supply it, so the core never depends on them.
-pub(crate) type Established = fn(&http::Extensions) -> Option<Result<Principal, Error>>;
+/// The mapping is the layer's verifier's, when it has one, so that claims the
+/// gateway verified become the same principal as when verified here.
+pub(crate) type Established = fn(&http::Extensions, Option<&PrincipalMapping>) -> Option<Result<Principal, Error>>;
 
 /// A tower [`Layer`] that authenticates every request.
 ///
@@ -121,7 +123,8 @@ pub struct AuthService<S> {
 
 impl AuthLayer {
     fn begin(&self, request: &Request<impl Sized>) -> Attempt {
-        if let Some(established) = self.established.and_then(|read| read(request.extensions())) {
+        let mapping = || self.auth.as_ref().map(|auth| auth.verifier().mapping());
+        if let Some(established) = self.established.and_then(|read| read(request.extensions(), mapping())) {
             return Attempt::Done(established.map(Some));
         }
         match &self.auth {

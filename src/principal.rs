@@ -294,10 +294,11 @@ impl PrincipalMapping {
         self
     }
 
-    /// Builds the principal; `None` when the id claim is absent or not a string.
+    /// Builds the principal; `None` when the id claim is absent, not a string,
+    /// or empty (an empty principal id means an anonymous caller to API Gateway).
     pub(crate) fn principal(&self, claims: Map<String, Value>, source: Source) -> Option<Principal> {
         let id = match claims.get(&self.id_claim) {
-            Some(Value::String(id)) => id.clone(),
+            Some(Value::String(id)) if !id.is_empty() => id.clone(),
             _ => return None,
         };
         let scopes = scopes_of(&claims);
@@ -313,7 +314,7 @@ impl PrincipalMapping {
         })
     }
 
-    fn context_of(&self, claims: &Map<String, Value>) -> BTreeMap<String, ContextValue> {
+    pub(crate) fn context_of(&self, claims: &Map<String, Value>) -> BTreeMap<String, ContextValue> {
         let scalar = |(k, v): (&String, &Value)| ContextValue::from_json(v).map(|v| (k.clone(), v));
         match &self.context {
             ContextClaims::AllScalars => claims.iter().filter_map(scalar).collect(),
@@ -344,7 +345,7 @@ pub(crate) fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
     scopes
 }
 
-fn push_unique(scopes: &mut Vec<String>, scope: &str) {
+pub(crate) fn push_unique(scopes: &mut Vec<String>, scope: &str) {
     if !scope.is_empty() && !scopes.iter().any(|s| s == scope) {
         scopes.push(scope.to_owned());
     }

@@ -365,3 +365,51 @@ fn app_with_fallback(verifier: authorizer::Verifier) -> Router {
         gateway_or_verify(verifier),
     )
 }
+
+/// Under `gateway_or_verify`, the verifier's `PrincipalMapping` applies to the
+/// claims the gateway verified too: the same id and context deployed as when
+/// the token is verified here. A claim set whose id claim is missing or empty
+/// is never a principal (an empty id would read as anonymous).
+#[tokio::test]
+async fn the_verifiers_principal_mapping_applies_to_gateway_claims() {
+    use authorizer::{ContextClaims, PrincipalMapping};
+    let issuer = TestIssuer::new();
+    let mapping = PrincipalMapping::default()
+        .id_claim("email")
+        .context(ContextClaims::Only(vec!["email".into(), "scope".into()]));
+    let verifier = issuer.verifier_builder().principal_mapping(mapping).build().unwrap();
+    let layer = gateway_or_verify(verifier.clone());
+    let app = app(gateway_or_verify_optional(verifier), layer);
+
+    let deployed = http_at(fixture("http_jwt.json"), "GET", "/me");
+    let (status, _, body) = call(&app, &deployed).await;
+    assert_eq!((status, &body["id"]), (200, &json!("user-1@example.com")), "{body}");
+    assert_eq!(
+        body["context"],
+        json!({"email": "user-1@example.com", "scope": "read:items write:items"})
+    );
+
+    let token = issuer
+        .token()
+        .claim("email", json!("user-1@example.com"))
+        .claim("scope", json!("read:items write:items"))
+        .sign();
+    let local = http_at(with_token(&fixture("http_no_authorizer.json"), &token), "GET", "/me");
+    let (status, _, body) = call(&app, &local).await;
+    assert_eq!((status, &body["id"]), (200, &json!("user-1@example.com")), "{body}");
+    assert_eq!(
+        body["context"],
+        json!({"email": "user-1@example.com", "scope": "read:items write:items"})
+    );
+
+    let mut empty_sub = fixture("http_jwt.json");
+    empty_sub["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = json!("");
+    assert!(matches!(read(&empty_sub), Some(Err(_))), "an empty sub is no principal");
+    let empty_local = issuer.token().subject("").sign();
+    let local = http_at(
+        with_token(&fixture("http_no_authorizer.json"), &empty_local),
+        "GET",
+        "/me",
+    );
+    assert_eq!(call(&app, &local).await.0, 401, "nor when verified here");
+}

@@ -24,7 +24,10 @@ pub const BODY_KEY: &str = "body";
 /// Context keys with a meaning of their own: a principal's context entry with
 /// one of these names is not copied into the flat context (its claim is still in
 /// [`CLAIMS_KEY`]). `integrationLatency` is added by REST APIs.
-pub const RESERVED_KEYS: [&str; 4] = [PRINCIPAL_ID_KEY, CLAIMS_KEY, BODY_KEY, "integrationLatency"];
+pub const RESERVED_KEYS: [&str; 4] = [PRINCIPAL_ID_KEY, CLAIMS_KEY, BODY_KEY, INTEGRATION_LATENCY_KEY];
+
+/// Added to every REST authorizer context by the gateway itself.
+pub(crate) const INTEGRATION_LATENCY_KEY: &str = "integrationLatency";
 
 pub(crate) fn is_reserved(key: &str) -> bool {
     RESERVED_KEYS.contains(&key)

@@ -1,20 +1,19 @@
 //! Behind API Gateway: the [`Principal`] from `lambda_http`'s request context.
 
-use std::collections::BTreeMap;
-
 use aws_lambda_events::apigw::{
     ApiGatewayProxyRequestContext, ApiGatewayRequestAuthorizerIamDescription,
     ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayRequestIdentity, ApiGatewayV2httpRequestContext,
 };
 use lambda_http::request::RequestContext;
 use serde_json::{Map, Value};
+use std::sync::LazyLock;
 
 use super::claims::parse_claims;
-use super::context::principal_from_authorizer_context;
+use super::context::{INTEGRATION_LATENCY_KEY, principal_from_authorizer_context};
 use crate::authenticator::Authenticator;
 use crate::error::{Error, ErrorStyle, InvalidToken};
 use crate::layer::AuthLayer;
-use crate::principal::{ContextValue, Principal, Source, scopes_of};
+use crate::principal::{Principal, PrincipalMapping, Source, push_unique};
 
 /// A layer for a function behind API Gateway whose routes all need a caller:
 /// the principal is read from the authorizer context (see [`principal_from_request_context`]);
@@ -24,14 +23,14 @@ use crate::principal::{ContextValue, Principal, Source, scopes_of};
 /// (JWT, Lambda, Cognito or IAM) for every route the function serves. For a
 /// function that may also run without the gateway, use [`gateway_or_verify`].
 pub fn gateway_layer(style: ErrorStyle) -> AuthLayer {
-    AuthLayer::established_only(principal_from_extensions, style, true)
+    AuthLayer::established_only(established, style, true)
 }
 
 /// As [`gateway_layer`], but a request without an authorizer context (or with
 /// an anonymous one: a Lambda authorizer's empty `principalId`) passes with no
 /// principal, for routes where signing in is optional.
 pub fn gateway_layer_optional(style: ErrorStyle) -> AuthLayer {
-    AuthLayer::established_only(principal_from_extensions, style, false)
+    AuthLayer::established_only(established, style, false)
 }
 
 /// The authorizer context first; without one, the credential is verified here.
@@ -41,21 +40,28 @@ pub fn gateway_layer_optional(style: ErrorStyle) -> AuthLayer {
 /// lambda watch`, a Lambda function URL, a route the gateway does not protect,
 /// or a plain server in tests. Every request needs a caller (401 otherwise).
 pub fn gateway_or_verify(auth: impl Into<Authenticator>) -> AuthLayer {
-    AuthLayer::required(auth).reading_established(principal_from_extensions)
+    AuthLayer::required(auth).reading_established(established)
 }
 
 /// As [`gateway_or_verify`], for routes where signing in is optional: a request
 /// with neither an authorizer context nor a credential passes with no principal;
 /// an invalid credential is still refused.
 pub fn gateway_or_verify_optional(auth: impl Into<Authenticator>) -> AuthLayer {
-    AuthLayer::optional(auth).reading_established(principal_from_extensions)
+    AuthLayer::optional(auth).reading_established(established)
 }
 
 /// The principal API Gateway established for a `lambda_http` request, read from
 /// the [`RequestContext`] in its extensions: `None` when there is no context or
-/// no authorizer in it. This is the hook the layers above use.
+/// no authorizer in it. Claims become a principal by the default
+/// [`PrincipalMapping`]; the layers above use their verifier's.
 pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result<Principal, Error>> {
-    principal_from_request_context(extensions.get::<RequestContext>()?)
+    established(extensions, None)
+}
+
+/// The layers' hook: as [`principal_from_extensions`], with the verifier's mapping.
+fn established(extensions: &http::Extensions, mapping: Option<&PrincipalMapping>) -> Option<Result<Principal, Error>> {
+    static DEFAULT: LazyLock<PrincipalMapping> = LazyLock::new(PrincipalMapping::default);
+    from_request_context(extensions.get::<RequestContext>()?, mapping.unwrap_or(&DEFAULT))
 }
 
 /// The principal in an API Gateway request context, by the authorizer that made it:
@@ -69,8 +75,9 @@ pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result
 /// | REST (v1) | IAM: `requestContext.identity.userArn` and ids | id is the caller's ARN | [`Source::GatewayIam`] |
 /// | HTTP API (v2) | IAM: `requestContext.authorizer.iam` | id is the caller's ARN | [`Source::GatewayIam`] |
 ///
-/// For JWT and Cognito principals, the context is every claim with a string,
-/// number or boolean value (after parsing). For IAM principals the claims are
+/// JWT and Cognito claims (after parsing) become a principal as verified claims
+/// do, by the [`PrincipalMapping`]: the default one here, the verifier's under
+/// [`gateway_or_verify`]. The id claim must be a non-empty string. For IAM principals the claims are
 /// `userArn`, `accountId`, `callerId`, `userId`, `accessKey`, `principalOrgId`,
 /// `cognitoIdentityId`, `cognitoIdentityPoolId` and (v2) `cognitoAmr`, where
 /// present, under those names for both event versions.
@@ -79,90 +86,73 @@ pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result
 /// request did not come through API Gateway (ALB, WebSocket, ...). `Some(Err)`:
 /// an authorizer context that cannot be read (a logged warning; a 401 for the client).
 pub fn principal_from_request_context(context: &RequestContext) -> Option<Result<Principal, Error>> {
+    from_request_context(context, &PrincipalMapping::default())
+}
+
+fn from_request_context(context: &RequestContext, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
     #[allow(unreachable_patterns)]
     match context {
-        RequestContext::ApiGatewayV1(context) => rest(context),
-        RequestContext::ApiGatewayV2(context) => http_api(context),
+        RequestContext::ApiGatewayV1(context) => rest(context, mapping),
+        RequestContext::ApiGatewayV2(context) => http_api(context, mapping),
         _ => None,
     }
 }
 
-fn rest(context: &ApiGatewayProxyRequestContext) -> Option<Result<Principal, Error>> {
+fn rest(context: &ApiGatewayProxyRequestContext, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
     let fields = &context.authorizer.fields;
-    if fields.keys().any(|key| key != "integrationLatency") {
-        if let Some(claims @ Value::Object(_)) = fields.get("claims") {
-            return Some(cognito(claims));
+    if fields.keys().any(|key| key != INTEGRATION_LATENCY_KEY) {
+        // Cognito's claims are an object; a Lambda authorizer's context holds
+        // only scalars, this crate's claims under the same key as JSON text.
+        if let Some(Value::Object(claims)) = fields.get("claims") {
+            return Some(cognito(claims, mapping));
         }
         return principal_from_authorizer_context(fields).transpose();
     }
-    rest_iam(&context.identity)
+    rest_iam(&context.identity, mapping)
 }
 
-fn http_api(context: &ApiGatewayV2httpRequestContext) -> Option<Result<Principal, Error>> {
+fn http_api(context: &ApiGatewayV2httpRequestContext, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
     let authorizer = context.authorizer.as_ref()?;
     if let Some(jwt) = &authorizer.jwt {
-        return Some(jwt_principal(jwt));
+        return Some(jwt_principal(jwt, mapping));
     }
     if !authorizer.fields.is_empty() {
         return principal_from_authorizer_context(&authorizer.fields).transpose();
     }
-    authorizer.iam.as_ref().and_then(http_iam)
+    authorizer.iam.as_ref().and_then(|iam| http_iam(iam, mapping))
 }
 
-fn jwt_principal(jwt: &ApiGatewayRequestAuthorizerJwtDescription) -> Result<Principal, Error> {
+fn jwt_principal(
+    jwt: &ApiGatewayRequestAuthorizerJwtDescription,
+    mapping: &PrincipalMapping,
+) -> Result<Principal, Error> {
     let flat: Map<String, Value> = jwt
         .claims
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let claims = parse_claims(&flat);
-    let scopes = match &jwt.scopes {
+    let principal = from_claims(parse_claims(&flat), Source::GatewayJwt, mapping)?;
+    match &jwt.scopes {
         Some(scopes) if !scopes.is_empty() => {
             let mut unique: Vec<String> = Vec::with_capacity(scopes.len());
-            for scope in scopes {
-                if !scope.is_empty() && !unique.contains(scope) {
-                    unique.push(scope.clone());
-                }
-            }
-            unique
+            scopes.iter().for_each(|scope| push_unique(&mut unique, scope));
+            Ok(principal.with_scopes(unique))
         }
-        _ => scopes_of(&claims),
-    };
-    from_claims(claims, scopes, Source::GatewayJwt)
+        _ => Ok(principal),
+    }
 }
 
-fn cognito(claims: &Value) -> Result<Principal, Error> {
-    let Value::Object(flat) = claims else {
-        return Err(malformed("Cognito claims are not an object"));
-    };
-    let claims = parse_claims(flat);
-    let scopes = scopes_of(&claims);
-    from_claims(claims, scopes, Source::GatewayCognito)
+fn cognito(claims: &Map<String, Value>, mapping: &PrincipalMapping) -> Result<Principal, Error> {
+    from_claims(parse_claims(claims), Source::GatewayCognito, mapping)
 }
 
-fn from_claims(claims: Map<String, Value>, scopes: Vec<String>, source: Source) -> Result<Principal, Error> {
-    let id = match claims.get("sub") {
-        Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
-        _ => return Err(malformed("the gateway's claims have no `sub`")),
-    };
-    let context = scalar_context(&claims);
-    Ok(Principal::new(id, source)
-        .with_claims(claims)
-        .with_scopes(scopes)
-        .with_context(context))
+fn from_claims(claims: Map<String, Value>, source: Source, mapping: &PrincipalMapping) -> Result<Principal, Error> {
+    mapping
+        .principal(claims, source)
+        .ok_or_else(|| malformed("the gateway's claims have no id claim"))
 }
 
-/// The scalar claims, less the keys an authorizer context reserves (a claim
-/// named `claims` would otherwise collide with the claims-as-JSON key).
-fn scalar_context(claims: &Map<String, Value>) -> BTreeMap<String, ContextValue> {
-    claims
-        .iter()
-        .filter(|(k, _)| !super::context::is_reserved(k))
-        .filter_map(|(k, v)| ContextValue::from_json(v).map(|v| (k.clone(), v)))
-        .collect()
-}
-
-fn rest_iam(identity: &ApiGatewayRequestIdentity) -> Option<Result<Principal, Error>> {
+fn rest_iam(identity: &ApiGatewayRequestIdentity, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
     let arn = identity.user_arn.as_deref().filter(|arn| !arn.is_empty())?;
     let fields = [
         ("userArn", Some(arn)),
@@ -173,10 +163,13 @@ fn rest_iam(identity: &ApiGatewayRequestIdentity) -> Option<Result<Principal, Er
         ("cognitoIdentityId", identity.cognito_identity_id.as_deref()),
         ("cognitoIdentityPoolId", identity.cognito_identity_pool_id.as_deref()),
     ];
-    Some(Ok(iam_principal(arn, fields, None)))
+    Some(Ok(iam_principal(arn, fields, None, mapping)))
 }
 
-fn http_iam(iam: &ApiGatewayRequestAuthorizerIamDescription) -> Option<Result<Principal, Error>> {
+fn http_iam(
+    iam: &ApiGatewayRequestAuthorizerIamDescription,
+    mapping: &PrincipalMapping,
+) -> Option<Result<Principal, Error>> {
     let arn = iam.user_arn.as_deref().filter(|arn| !arn.is_empty())?;
     let cognito = iam.cognito_identity.as_ref();
     let fields = [
@@ -193,13 +186,14 @@ fn http_iam(iam: &ApiGatewayRequestAuthorizerIamDescription) -> Option<Result<Pr
         ),
     ];
     let amr = cognito.map(|c| Value::from(c.amr.clone()));
-    Some(Ok(iam_principal(arn, fields, amr)))
+    Some(Ok(iam_principal(arn, fields, amr, mapping)))
 }
 
 fn iam_principal<'a>(
     arn: &str,
     fields: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
     amr: Option<Value>,
+    mapping: &PrincipalMapping,
 ) -> Principal {
     let mut claims: Map<String, Value> = fields
         .into_iter()
@@ -212,7 +206,7 @@ fn iam_principal<'a>(
     if let Some(amr) = amr {
         claims.insert("cognitoAmr".to_owned(), amr);
     }
-    let context = scalar_context(&claims);
+    let context = mapping.context_of(&claims);
     Principal::new(arn, Source::GatewayIam)
         .with_claims(claims)
         .with_context(context)

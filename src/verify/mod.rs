@@ -419,6 +419,13 @@ impl Verifier {
         Ok(Verified { principal, valid_until })
     }
 
+    /// How this verifier turns claims into principals (adapters that read
+    /// claims some other way apply the same rule).
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+    pub(crate) fn mapping(&self) -> &PrincipalMapping {
+        &self.inner.mapping
+    }
+
     fn issuer_of(&self, claims: &Map<String, Value>) -> Result<&IssuerState, Error> {
         let iss = claims.get("iss").and_then(Value::as_str).ok_or(InvalidToken::Issuer)?;
         self.inner

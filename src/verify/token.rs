@@ -88,10 +88,7 @@ impl<'a> Parts<'a> {
         }
         let raw = RawHeader::deserialize(Value::Object(members)).map_err(|_| InvalidToken::Malformed)?;
         // Nested JWTs are not access tokens; RFC 7515 §4.1.10: `JWT` is `application/JWT`.
-        let nested = |cty: &str| {
-            let cty = cty.to_ascii_lowercase();
-            cty == "jwt" || cty == "application/jwt"
-        };
+        let nested = |cty: &str| cty.eq_ignore_ascii_case("jwt") || cty.eq_ignore_ascii_case("application/jwt");
         if raw.cty.as_deref().is_some_and(nested) {
             return Err(InvalidToken::UnsupportedHeader.into());
         }

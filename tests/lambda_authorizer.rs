@@ -432,6 +432,9 @@ async fn cached_answers_never_allow_more_than_the_table() {
         ("GET", "/admin/about"),
         ("GET", "/elsewhere"),
         ("DELETE", "/me/too"),
+        // Under an `ANY` route's path, but not that route's (IAM's `*` spans `/`).
+        ("GET", "/x/me"),
+        ("GET", "/admin/files/x"),
     ];
     for (t, table) in tables.into_iter().enumerate() {
         let s = Setup::with(|auth| LambdaAuthorizer::new(auth, table));

@@ -525,11 +525,14 @@ impl LambdaAuthorizer {
             allow.push(format!("{}/*/*", arn.base));
         }
         for route in self.routes.routes() {
-            let resource = format!("{}/{}", arn.base, route.resource_glob());
+            let resources = route
+                .resource_globs()
+                .into_iter()
+                .map(|glob| format!("{}/{glob}", arn.base));
             if !route.rule.admits(caller) {
-                deny.push(resource);
+                deny.extend(resources);
             } else if !fallback_admits && route.glob_is_exact() {
-                allow.push(resource);
+                allow.extend(resources);
             }
         }
         if allowed {

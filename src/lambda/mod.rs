@@ -137,7 +137,8 @@
 //!   rule (any valid session, by default);
 //! - an explicit `Deny` on every route of the table whose rule the caller fails
 //!   (IAM lets a `Deny` win over any `Allow`), with `{param}` segments written as
-//!   `*`;
+//!   `*` and an `ANY` route written once per method (a `*` method would match
+//!   across `/` into other paths: `*/me` covers `GET/x/me`);
 //! - the event's own `methodArn` with the decision for it.
 //!
 //! `*` in IAM matches across `/`, so a `Deny` for `/items/{id}/admin` also

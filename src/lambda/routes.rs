@@ -251,13 +251,13 @@ impl Route {
         (path.len() == self.segments.len()).then_some((ranks, self.method.is_some()))
     }
 
-    /// The IAM resource pattern after `arn:...:apiId/stage/`: `GET/items/*`.
-    /// Parameters become `*`, which IAM lets match across `/`, so the pattern
-    /// can cover more paths than the route.
-    pub(crate) fn resource_glob(&self) -> String {
-        let mut glob = self.method.clone().unwrap_or_else(|| "*".to_owned());
-        glob.push('/');
-        let parts: Vec<&str> = self
+    /// The IAM resource patterns after `arn:...:apiId/stage/`: `GET/items/*`.
+    /// Parameters become `*`, which IAM lets match across `/`, so a pattern
+    /// can cover more paths than the route. `ANY` becomes one pattern per
+    /// method: a `*` method would span the `/` into other paths (`*/me`
+    /// matches `GET/x/me`).
+    pub(crate) fn resource_globs(&self) -> Vec<String> {
+        let path: Vec<&str> = self
             .segments
             .iter()
             .map(|s| match s {
@@ -265,15 +265,21 @@ impl Route {
                 Segment::Param | Segment::Greedy => "*",
             })
             .collect();
-        glob.push_str(&parts.join("/"));
-        glob
+        let path = path.join("/");
+        match &self.method {
+            Some(method) => vec![format!("{method}/{path}")],
+            None => HTTP_METHODS.iter().map(|method| format!("{method}/{path}")).collect(),
+        }
     }
 
-    /// Whether the glob covers exactly the paths of the route (no single-segment parameter).
+    /// Whether the patterns cover exactly the paths of the route (no single-segment parameter).
     pub(crate) fn glob_is_exact(&self) -> bool {
         !self.segments.contains(&Segment::Param)
     }
 }
+
+/// The methods API Gateway puts in a `methodArn`/`routeArn` for an `ANY` route.
+const HTTP_METHODS: [&str; 7] = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
 
 /// The rules of the routes one Lambda authorizer protects: `METHOD /path`
 /// patterns (`GET /items/{id}`, `ANY /admin/{proxy+}`) to [`RouteRule`]s, and a
@@ -523,18 +529,17 @@ mod tests {
     #[test]
     fn globs() {
         let t = table();
-        let globs: Vec<String> = t.routes().iter().map(Route::resource_glob).collect();
-        assert_eq!(
-            globs,
-            [
-                "GET/public",
-                "*/items/*",
-                "DELETE/items/*",
-                "GET/items/special",
-                "*/files/*",
-                "GET/"
-            ]
-        );
+        let globs: Vec<String> = t.routes().iter().flat_map(Route::resource_globs).collect();
+        let any = |path: &str| HTTP_METHODS.map(|m| format!("{m}/{path}"));
+        let expected: Vec<String> = [
+            vec!["GET/public".to_owned()],
+            any("items/*").to_vec(),
+            vec!["DELETE/items/*".to_owned(), "GET/items/special".to_owned()],
+            any("files/*").to_vec(),
+            vec!["GET/".to_owned()],
+        ]
+        .concat();
+        assert_eq!(globs, expected);
         assert!(glob_matches("arn:x/s/*/items/*", "arn:x/s/GET/items/1/2"));
         assert!(glob_matches("arn:x/s/GET/", "arn:x/s/GET/"));
         assert!(!glob_matches("arn:x/s/GET/", "arn:x/s/GET/a"));

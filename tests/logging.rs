@@ -280,10 +280,13 @@ async fn jwks_failure_events_carry_no_key_material_or_document() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     issuer.serve_jwks_body("{\"keys\": [GARBAGE-DOCUMENT-SECRET-91ab");
     let unknown = issuer.token().kid(Some("rotated")).sign();
+    let before = issuer.jwks_fetches();
     let _ = verifier.verify(Credential::new(&unknown, Source::Bearer)).await;
+    assert_eq!(issuer.jwks_fetches(), before + 1, "the garbage document was fetched");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     issuer.set_outage(true);
     let _ = verifier.verify(Credential::new(&unknown, Source::Bearer)).await;
+    assert_eq!(issuer.jwks_fetches(), before + 2, "the outage was met");
 
     let text = log_text();
     for expected in ["skipping a key in the JWKS", "key set fetch failed"] {

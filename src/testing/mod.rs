@@ -481,11 +481,21 @@ impl TokenBuilder<'_> {
     }
 
     /// The token signed with HMAC using `secret` (e.g. the RSA public key, for
-    /// the algorithm-confusion attack), whatever `alg` says.
+    /// the algorithm-confusion attack): the HMAC its `alg` names (`HS384`,
+    /// `HS512`), HS256 for any other `alg`.
     pub fn sign_hmac_with(self, secret: &[u8]) -> String {
+        let named = match self.header.get("alg") {
+            Some(alg) => alg.as_str().map(str::to_owned),
+            None => Some(format!("{:?}", self.alg)),
+        };
+        let hmac = match named.as_deref() {
+            Some("HS384") => Algorithm::HS384,
+            Some("HS512") => Algorithm::HS512,
+            _ => Algorithm::HS256,
+        };
         let input = self.signing_input();
         let key = EncodingKey::from_secret(secret);
-        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::HS256).expect("HMAC signs");
+        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, hmac).expect("HMAC signs");
         format!("{input}.{signature}")
     }
 }

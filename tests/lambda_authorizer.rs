@@ -319,9 +319,9 @@ async fn http_api_events_get_simple_answers() {
     // Cookies on POST need anti-CSRF proof here too.
     let response = s.handle(http_event(&token, "POST", "/me")).await.unwrap();
     assert!(!response.allows("any"));
-    let mut with_origin = http_event(&token, "POST", "/me");
-    with_origin["headers"]["rid"] = json!("session");
-    assert!(s.handle(with_origin).await.unwrap().allows("any"));
+    let mut with_rid = http_event(&token, "POST", "/me");
+    with_rid["headers"]["rid"] = json!("session");
+    assert!(s.handle(with_rid).await.unwrap().allows("any"));
 
     // Anonymous on the optional route.
     let mut anonymous = http_event("", "GET", "/public");
@@ -341,8 +341,17 @@ async fn http_api_events_get_simple_answers() {
     let p = policy(&response);
     assert_eq!(p.principal_id, "user-1");
     assert_eq!(p.context["principalId"], "user-1");
+    // A cookie session's policy names its own route only: its anti-CSRF proof
+    // is per request, and a cached answer must not reach another method.
     assert_eq!(
         p.policy_document.statement[0].resource,
+        ["arn:aws:execute-api:us-east-1:123456789012:abc123defg/$default/GET/me"]
+    );
+    let mut bearer = http_event("", "GET", "/me");
+    bearer["headers"]["authorization"] = json!(format!("Bearer {}", policies.user()));
+    let response = policies.handle(bearer).await.unwrap();
+    assert_eq!(
+        policy(&response).policy_document.statement[0].resource,
         ["arn:aws:execute-api:us-east-1:123456789012:abc123defg/$default/*/*"]
     );
 }

@@ -515,7 +515,10 @@ impl LambdaAuthorizer {
     fn statements(&self, arn: &Arn, caller: Option<&Principal>, allowed: bool) -> Vec<Statement> {
         let effect = if allowed { Effect::Allow } else { Effect::Deny };
         let exact = || vec![statement(effect, vec![arn.full.clone()])];
-        if self.resource == PolicyResource::MethodArn {
+        // A cookie's anti-CSRF proof belongs to one request: an answer cached
+        // by the cookie must not carry a safe method's Allow to a cross-site POST.
+        let cookie = caller.is_some_and(|p| p.source() == Source::Cookie);
+        if self.resource == PolicyResource::MethodArn || cookie {
             return exact();
         }
         let fallback_admits = self.routes.fallback_rule().admits(caller);

@@ -163,8 +163,11 @@
 //!   `context.resourcePath` and `context.httpMethod` (REST `REQUEST`
 //!   authorizers) to the identity sources.
 //! - The anti-CSRF check of cookie credentials depends on the `Origin` and `rid`
-//!   headers of each request: with cookie sessions and unsafe methods, turn
-//!   caching off or add those headers to the identity sources.
+//!   headers of each request, so a policy for a cookie session names the one
+//!   `methodArn` (a cached `GET` answer never admits a cross-site `POST`; it
+//!   refuses the caller's other routes until it expires): with cookie sessions,
+//!   turn caching off or add `context.resourcePath` and `context.httpMethod` to
+//!   the identity sources. HTTP API simple answers cannot be scoped this way.
 //! - A token's answer stays cached after the token expires, up to the TTL:
 //!   keep the TTL short compared with your tokens' lifetime.
 

@@ -19,23 +19,12 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use authorizer::lambda::{LambdaAuthorizer, RouteError, RouteRule, RouteTable};
-use authorizer::require::{scope, supertokens};
-
-/// The quickstart's rules as a route table.
-fn routes() -> Result<RouteTable, RouteError> {
-    RouteTable::new()
-        .route("GET /public", RouteRule::optional())?
-        .route("ANY /me", RouteRule::session())?
-        .route("GET /verified", RouteRule::require(supertokens::email_verified()))?
-        .route("GET /admin", RouteRule::require(supertokens::has_role("admin")))?
-        .route("GET /scoped", RouteRule::require(scope("read:items")))
-}
+use authorizer::lambda::LambdaAuthorizer;
 
 #[tokio::main]
 async fn main() {
     let demo = support::lambda_demo("lambda_authorizer").await;
-    let routes = match routes() {
+    let routes = match support::lambda_routes() {
         Ok(routes) => routes,
         Err(error) => {
             eprintln!("route table: {error}");

@@ -13,21 +13,15 @@ use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, Credential, ErrorStyle, Source};
 use serde_json::{Value, json};
 
+#[path = "../examples/support/mod.rs"]
+mod support;
+
 mod events;
 use events::{BASE, fixture, token_event, with_token};
 
+/// The example authorizer's own table.
 fn quickstart_routes() -> RouteTable {
-    RouteTable::new()
-        .route("GET /public", RouteRule::optional())
-        .unwrap()
-        .route("ANY /me", RouteRule::session())
-        .unwrap()
-        .route("GET /verified", RouteRule::require(supertokens::email_verified()))
-        .unwrap()
-        .route("GET /admin", RouteRule::require(supertokens::has_role("admin")))
-        .unwrap()
-        .route("GET /scoped", RouteRule::require(scope("read:items")))
-        .unwrap()
+    support::lambda_routes().unwrap()
 }
 
 struct Setup {
@@ -47,23 +41,11 @@ impl Setup {
     }
 
     fn user(&self) -> String {
-        self.issuer
-            .token()
-            .subject("user-1")
-            .claim("email", json!("user-1@example.com"))
-            .claim("st-ev", json!({"v": false, "t": 0}))
-            .claim("st-role", json!({"v": ["user"], "t": 0}))
-            .sign()
+        support::demo_tokens(&self.issuer).user
     }
 
     fn admin(&self) -> String {
-        self.issuer
-            .token()
-            .subject("admin-1")
-            .claim("st-ev", json!({"v": true, "t": 0}))
-            .claim("st-role", json!({"v": ["admin", "user"], "t": 0}))
-            .claim("scope", json!("read:items write:items"))
-            .sign()
+        support::demo_tokens(&self.issuer).admin
     }
 
     async fn handle(&self, event: Value) -> Result<AuthorizerResponse, AuthorizerError> {

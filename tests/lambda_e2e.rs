@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
+#[path = "../examples/support/mod.rs"]
+mod support;
+
 mod events;
 use events::{BASE, fixture, http_at, rest_at, token_event, with_token};
 
@@ -274,32 +277,6 @@ async fn start(name: &'static str, features: &str, api: &RuntimeApi, issuer: &Te
     }
 }
 
-struct Tokens {
-    user: String,
-    admin: String,
-    expired: String,
-}
-
-fn tokens(issuer: &TestIssuer) -> Tokens {
-    Tokens {
-        user: issuer
-            .token()
-            .subject("user-1")
-            .claim("email", json!("user-1@example.com"))
-            .claim("st-ev", json!({"v": false, "t": 0}))
-            .claim("st-role", json!({"v": ["user"], "t": 0}))
-            .sign(),
-        admin: issuer
-            .token()
-            .subject("admin-1")
-            .claim("st-ev", json!({"v": true, "t": 0}))
-            .claim("st-role", json!({"v": ["admin", "user"], "t": 0}))
-            .claim("scope", json!("read:items write:items"))
-            .sign(),
-        expired: issuer.token().subject("user-1").expires_in(-3600).sign(),
-    }
-}
-
 fn statements(answer: &Value) -> Vec<(String, Vec<String>)> {
     answer["policyDocument"]["Statement"]
         .as_array()
@@ -355,7 +332,7 @@ fn http_answer(response: &Value) -> (u64, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambda_authorizer_binary() {
     let issuer = TestIssuer::start().await;
-    let t = tokens(&issuer);
+    let t = support::demo_tokens(&issuer);
     let api = RuntimeApi::start().await;
     let f = start("lambda_authorizer", "lambda,testing", &api, &issuer).await;
 
@@ -448,7 +425,7 @@ async fn lambda_authorizer_binary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lambda_api_binary_behind_each_authorizer() {
     let issuer = TestIssuer::start().await;
-    let t = tokens(&issuer);
+    let t = support::demo_tokens(&issuer);
     let authorizer_api = RuntimeApi::start().await;
     let authorizer = start("lambda_authorizer", "lambda,testing", &authorizer_api, &issuer).await;
     let api = RuntimeApi::start().await;

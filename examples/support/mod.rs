@@ -94,8 +94,8 @@ pub async fn lambda_demo(name: &str) -> Demo {
     demo
 }
 
-/// Tokens for the demo: a plain session, a verified admin with scopes, and an
-/// expired one. Valid for 24 hours.
+/// Tokens for the demo: a plain session (with an email), a verified admin with
+/// scopes, and an expired one. Valid for 24 hours.
 pub struct DemoTokens {
     pub user: String,
     pub admin: String,
@@ -108,6 +108,7 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
         user: issuer
             .token()
             .subject("user-1")
+            .claim("email", json!("user-1@example.com"))
             .claim("st-ev", json!({"v": false, "t": 0}))
             .claim("st-role", json!({"v": ["user"], "t": 0}))
             .expires_in(day)
@@ -122,6 +123,21 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
             .sign(),
         expired: issuer.token().subject("user-1").expires_in(-3600).sign(),
     }
+}
+
+/// The quickstart's rules as a Lambda authorizer's route table: `GET /public`
+/// optional, `ANY /me` a valid session, `GET /verified`, `GET /admin` and
+/// `GET /scoped` their requirements; any other path a valid session.
+#[cfg(feature = "lambda")]
+pub fn lambda_routes() -> Result<authorizer::lambda::RouteTable, authorizer::lambda::RouteError> {
+    use authorizer::lambda::{RouteRule, RouteTable};
+    use authorizer::require::{scope, supertokens};
+    RouteTable::new()
+        .route("GET /public", RouteRule::optional())?
+        .route("ANY /me", RouteRule::session())?
+        .route("GET /verified", RouteRule::require(supertokens::email_verified()))?
+        .route("GET /admin", RouteRule::require(supertokens::has_role("admin")))?
+        .route("GET /scoped", RouteRule::require(scope("read:items")))
 }
 
 /// Prints ready-to-paste `curl` lines against `base`.

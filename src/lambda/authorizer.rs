@@ -528,10 +528,7 @@ impl LambdaAuthorizer {
             allow.push(format!("{}/*/*", arn.base));
         }
         for route in self.routes.routes() {
-            let resources = route
-                .resource_globs()
-                .into_iter()
-                .map(|glob| format!("{}/{glob}", arn.base));
+            let resources = route.resource_globs().iter().map(|glob| format!("{}/{glob}", arn.base));
             if !route.rule.admits(caller) {
                 deny.extend(resources);
             } else if !fallback_admits && route.glob_is_exact() {

@@ -168,7 +168,26 @@ pub(crate) struct Route {
     /// Uppercase; `None` for `ANY`.
     method: Option<String>,
     segments: Vec<Segment>,
+    globs: Vec<String>,
     pub(crate) rule: RouteRule,
+}
+
+/// Parameters become `*`, which IAM lets match across `/`, so a pattern can
+/// cover more paths than the route. `ANY` becomes one pattern per method: a `*`
+/// method would span the `/` into other paths (`*/me` matches `GET/x/me`).
+fn resource_globs(method: Option<&str>, segments: &[Segment]) -> Vec<String> {
+    let path: Vec<&str> = segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(literal) => literal.as_str(),
+            Segment::Param | Segment::Greedy => "*",
+        })
+        .collect();
+    let path = path.join("/");
+    match method {
+        Some(method) => vec![format!("{method}/{path}")],
+        None => HTTP_METHODS.iter().map(|method| format!("{method}/{path}")).collect(),
+    }
 }
 
 impl Route {
@@ -206,10 +225,12 @@ impl Route {
                 segments.push(segment);
             }
         }
+        let globs = resource_globs(method.as_deref(), &segments);
         Ok(Route {
             key: key.trim().to_owned(),
             method,
             segments,
+            globs,
             rule,
         })
     }
@@ -251,25 +272,10 @@ impl Route {
         (path.len() == self.segments.len()).then_some((ranks, self.method.is_some()))
     }
 
-    /// The IAM resource patterns after `arn:...:apiId/stage/`: `GET/items/*`.
-    /// Parameters become `*`, which IAM lets match across `/`, so a pattern
-    /// can cover more paths than the route. `ANY` becomes one pattern per
-    /// method: a `*` method would span the `/` into other paths (`*/me`
-    /// matches `GET/x/me`).
-    pub(crate) fn resource_globs(&self) -> Vec<String> {
-        let path: Vec<&str> = self
-            .segments
-            .iter()
-            .map(|s| match s {
-                Segment::Literal(literal) => literal.as_str(),
-                Segment::Param | Segment::Greedy => "*",
-            })
-            .collect();
-        let path = path.join("/");
-        match &self.method {
-            Some(method) => vec![format!("{method}/{path}")],
-            None => HTTP_METHODS.iter().map(|method| format!("{method}/{path}")).collect(),
-        }
+    /// The IAM resource patterns after `arn:...:apiId/stage/`: `GET/items/*`
+    /// (made once, when the route is parsed).
+    pub(crate) fn resource_globs(&self) -> &[String] {
+        &self.globs
     }
 
     /// Whether the patterns cover exactly the paths of the route (no single-segment parameter).
@@ -529,7 +535,7 @@ mod tests {
     #[test]
     fn globs() {
         let t = table();
-        let globs: Vec<String> = t.routes().iter().flat_map(Route::resource_globs).collect();
+        let globs: Vec<String> = t.routes().iter().flat_map(|r| r.resource_globs().to_vec()).collect();
         let any = |path: &str| HTTP_METHODS.map(|m| format!("{m}/{path}"));
         let expected: Vec<String> = [
             vec!["GET/public".to_owned()],

@@ -161,6 +161,16 @@ fn iam_callers() {
     assert_eq!(http.source(), Source::GatewayIam);
     assert_eq!(http.claims()["principalOrgId"], json!("o-exampleorg"));
     assert_eq!(http.context()["accountId"], ContextValue::String("123456789012".into()));
+
+    // A Cognito identity pool's guest says so, and a requirement can refuse it.
+    let mut guest = fixture("rest_iam.json");
+    guest["requestContext"]["identity"]["cognitoAuthenticationType"] = json!("unauthenticated");
+    let guest = principal(&guest);
+    assert_eq!(guest.claims()["cognitoAuthenticationType"], json!("unauthenticated"));
+    let signed_in =
+        authorizer::require::not(authorizer::require::claim("cognitoAuthenticationType").eq(json!("unauthenticated")));
+    assert!(signed_in.evaluate(&guest).is_err());
+    assert!(signed_in.evaluate(&rest).is_ok());
 }
 
 #[test]

@@ -79,8 +79,9 @@ fn established(extensions: &http::Extensions, mapping: Option<&PrincipalMapping>
 /// do, by the [`PrincipalMapping`]: the default one here, the verifier's under
 /// [`gateway_or_verify`]. The id claim must be a non-empty string. For IAM principals the claims are
 /// `userArn`, `accountId`, `callerId`, `userId`, `accessKey`, `principalOrgId`,
-/// `cognitoIdentityId`, `cognitoIdentityPoolId` and (v2) `cognitoAmr`, where
-/// present, under those names for both event versions.
+/// `cognitoIdentityId`, `cognitoIdentityPoolId`, (REST) `cognitoAuthenticationType`
+/// and (v2) `cognitoAmr`, where present (a Cognito identity pool's guests are
+/// `unauthenticated` there: refuse them with a requirement if they may not call).
 ///
 /// `None`: no authorizer ran (or an anonymous Lambda authorizer answer), or the
 /// request did not come through API Gateway (ALB, WebSocket, ...). `Some(Err)`:
@@ -162,6 +163,11 @@ fn rest_iam(identity: &ApiGatewayRequestIdentity, mapping: &PrincipalMapping) ->
         ("accessKey", identity.access_key.as_deref()),
         ("cognitoIdentityId", identity.cognito_identity_id.as_deref()),
         ("cognitoIdentityPoolId", identity.cognito_identity_pool_id.as_deref()),
+        // `unauthenticated` for an identity pool's guests: a requirement can refuse them.
+        (
+            "cognitoAuthenticationType",
+            identity.cognito_authentication_type.as_deref(),
+        ),
     ];
     Some(Ok(iam_principal(arn, fields, None, mapping)))
 }

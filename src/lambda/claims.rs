@@ -76,14 +76,19 @@ pub(crate) const KNOWN: &[&str] = &[
 
 /// Parses one flattened claim; anything that does not parse exactly stays as it came.
 pub(crate) fn parse_claim(name: &str, value: &Value) -> Value {
-    let Value::String(text) = value else {
-        return value.clone();
-    };
+    match value {
+        Value::String(text) => parse_text(name, text),
+        other => other.clone(),
+    }
+}
+
+/// [`parse_claim`] of a claim the gateway delivered as text.
+pub(crate) fn parse_text(name: &str, text: &str) -> Value {
     let parsed = match hint_of(name) {
         Some(hint) => parse_top(text, hint),
         None => json_object(text),
     };
-    parsed.unwrap_or_else(|| value.clone())
+    parsed.unwrap_or_else(|| Value::String(text.to_owned()))
 }
 
 /// Every claim of a flattened map, parsed with [`parse_claim`].

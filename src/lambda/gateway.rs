@@ -8,7 +8,7 @@ use lambda_http::request::RequestContext;
 use serde_json::{Map, Value};
 use std::sync::LazyLock;
 
-use super::claims::parse_claims;
+use super::claims::{parse_claims, parse_text};
 use super::context::{INTEGRATION_LATENCY_KEY, principal_from_authorizer_context};
 use crate::authenticator::Authenticator;
 use crate::error::{Error, ErrorStyle, InvalidToken};
@@ -127,12 +127,12 @@ fn jwt_principal(
     jwt: &ApiGatewayRequestAuthorizerJwtDescription,
     mapping: &PrincipalMapping,
 ) -> Result<Principal, Error> {
-    let flat: Map<String, Value> = jwt
+    let claims = jwt
         .claims
         .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .map(|(name, text)| (name.clone(), parse_text(name, text)))
         .collect();
-    let principal = from_claims(parse_claims(&flat), Source::GatewayJwt, mapping)?;
+    let principal = from_claims(claims, Source::GatewayJwt, mapping)?;
     match &jwt.scopes {
         Some(scopes) if !scopes.is_empty() => {
             let mut unique: Vec<String> = Vec::with_capacity(scopes.len());

@@ -3,9 +3,10 @@
 //!
 //! `cargo bench --all-features --bench lambda`
 
+use authorizer::Source;
+use authorizer::credential::Credential;
 use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable};
 use authorizer::testing::TestIssuer;
-use authorizer::{Credential, Source};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 

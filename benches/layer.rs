@@ -2,8 +2,8 @@
 //!
 //! `cargo bench --all-features --bench layer`
 
-use authorizer::AuthLayer;
 use authorizer::testing::TestIssuer;
+use authorizer::tower::AuthLayer;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;

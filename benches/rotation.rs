@@ -7,8 +7,9 @@
 
 use std::time::Duration;
 
+use authorizer::credential::Credential;
 use authorizer::testing::{TEST_AUDIENCE, TestIssuer};
-use authorizer::{Credential, FetchPolicy, Issuer, Source, Verifier};
+use authorizer::{FetchPolicy, Issuer, Source, Verifier};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn verifier(issuer: &TestIssuer, ttl: Duration) -> Verifier {

@@ -7,8 +7,9 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use authorizer::credential::Credential;
 use authorizer::testing::{TEST_AUDIENCE, TestIssuer};
-use authorizer::{Algorithm, Credential, Source, Verifier};
+use authorizer::{Algorithm, Source, Verifier};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value};
 

@@ -16,7 +16,7 @@ mod support;
 
 use actix_web::dev::HttpServiceFactory;
 use actix_web::{App, HttpResponse, HttpServer, guard, web};
-use authorizer::actix::{Auth, Authorize};
+use authorizer::actix::{AuthMiddleware, RequireMiddleware};
 use authorizer::require::{Requirement, scope, supertokens};
 use authorizer::{Authenticator, Principal};
 use serde_json::json;
@@ -29,12 +29,12 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
         config
             .service(
                 web::resource("/public")
-                    .wrap(Auth::optional(auth.clone()))
+                    .wrap(AuthMiddleware::optional(auth.clone()))
                     .route(get().to(public)),
             )
             .service(
                 web::resource("/me")
-                    .wrap(Auth::required(auth.clone()))
+                    .wrap(AuthMiddleware::required(auth.clone()))
                     .route(get().to(me))
                     .post(me),
             )
@@ -48,8 +48,8 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
 /// session, 403 with every failed check, the principal otherwise.
 fn guarded(path: &str, requirement: Requirement, auth: &Authenticator) -> impl HttpServiceFactory + use<> {
     web::resource(path)
-        .wrap(Auth::required(auth.clone()))
-        .route(get().to(me).wrap(Authorize::new(requirement)))
+        .wrap(AuthMiddleware::required(auth.clone()))
+        .route(get().to(me).wrap(RequireMiddleware::new(requirement)))
 }
 
 /// GET, and HEAD as axum's `get` also answers it.

@@ -29,10 +29,7 @@ use authorizer::lambda;
 #[tokio::main]
 async fn main() {
     let demo = support::lambda_demo("lambda_api").await;
-    let app = routes::demo_router(
-        lambda::gateway_or_verify_optional(demo.authenticator.clone()),
-        lambda::gateway_or_verify(demo.authenticator),
-    );
+    let app = routes::demo_router(lambda::gateway_or_verify(demo.authenticator));
     if let Err(error) = lambda_http::run(app).await {
         eprintln!("Lambda runtime: {error}");
         std::process::exit(1);

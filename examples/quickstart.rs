@@ -14,8 +14,6 @@ mod routes;
 #[path = "support/mod.rs"]
 mod support;
 
-use authorizer::AuthLayer;
-
 #[tokio::main]
 async fn main() {
     let demo = support::from_env_or_exit().await;
@@ -31,9 +29,6 @@ async fn main() {
     if let Some(issuer) = &demo.test_issuer {
         support::print_curl_lines(&base, issuer);
     }
-    let app = routes::demo_router(
-        AuthLayer::optional(demo.authenticator.clone()),
-        AuthLayer::required(demo.authenticator),
-    );
+    let app = routes::demo_router(demo.authenticator);
     axum::serve(listener, app).await.expect("server runs");
 }

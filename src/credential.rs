@@ -5,6 +5,7 @@ use std::fmt;
 use http::{HeaderMap, Method, header};
 
 use crate::error::{Error, InvalidToken};
+use crate::pipeline::{Headers, is_safe};
 use crate::principal::Source;
 
 /// One place a credential can be read from.
@@ -147,12 +148,12 @@ impl Credentials {
     /// [`InvalidToken::Malformed`] as 401s; [`Error::CsrfRejected`] for a cookie on
     /// an unsafe method without proof.
     pub fn extract<'a>(&self, method: &Method, headers: &'a HeaderMap) -> Result<Option<Credential<'a>>, Error> {
-        self.extract_from(is_safe(method), headers)
+        self.extract_from(is_safe(method.as_str()), headers)
     }
 
     /// [`Credentials::extract`] over any header map (adapters for frameworks
     /// on other `http` versions implement [`Headers`]).
-    pub(crate) fn extract_from<'a, H: Headers>(
+    pub(crate) fn extract_from<'a, H: Headers + ?Sized>(
         &self,
         safe_method: bool,
         headers: &'a H,
@@ -179,11 +180,15 @@ impl Credentials {
         Ok(None)
     }
 
-    fn csrf_proven<H: Headers>(&self, headers: &H) -> bool {
-        if self.csrf.accept_rid_header && headers.values("rid").next().is_some() {
+    fn csrf_proven<H: Headers + ?Sized>(&self, headers: &H) -> bool {
+        if self.csrf.accept_rid_header && headers.header_values("rid").next().is_some() {
             return true;
         }
-        let Some(origin) = headers.values(header::ORIGIN.as_str()).next().and_then(visible_ascii) else {
+        let Some(origin) = headers
+            .header_values(header::ORIGIN.as_str())
+            .next()
+            .and_then(visible_ascii)
+        else {
             return false;
         };
         let origin = origin.trim().trim_end_matches('/');
@@ -192,23 +197,6 @@ impl Credentials {
             .iter()
             .any(|allowed| allowed.eq_ignore_ascii_case(origin))
     }
-}
-
-/// Read access to request headers, whatever `http` version a framework uses.
-pub(crate) trait Headers {
-    /// Every value of the header `name` (lowercase), in order.
-    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
-}
-
-impl Headers for HeaderMap {
-    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        self.get_all(name).iter().map(http::HeaderValue::as_bytes)
-    }
-}
-
-/// Safe methods (RFC 9110 §9.2.1) cannot change state, so need no CSRF proof.
-pub(crate) fn is_safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
 /// A header value as text, if it is ASCII. Header maps already refuse control
@@ -220,8 +208,8 @@ fn visible_ascii(value: &[u8]) -> Option<&str> {
 }
 
 /// The one value of header `name`, if present; two values are ambiguous.
-fn only_value<'a, H: Headers>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
-    let mut values = headers.values(name);
+fn only_value<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
+    let mut values = headers.header_values(name);
     let Some(first) = values.next() else { return Ok(None) };
     if values.next().is_some() {
         return Err(InvalidToken::Ambiguous.into());
@@ -231,7 +219,7 @@ fn only_value<'a, H: Headers>(headers: &'a H, name: &str) -> Result<Option<&'a s
         .ok_or_else(|| InvalidToken::Malformed.into())
 }
 
-fn bearer<H: Headers>(headers: &H) -> Result<Option<&str>, Error> {
+fn bearer<H: Headers + ?Sized>(headers: &H) -> Result<Option<&str>, Error> {
     let Some(value) = only_value(headers, header::AUTHORIZATION.as_str())? else {
         return Ok(None);
     };
@@ -247,9 +235,9 @@ fn bearer<H: Headers>(headers: &H) -> Result<Option<&str>, Error> {
 /// The value of cookie `name` across every `Cookie` header (HTTP/2 may split
 /// them). A name present twice is rejected: cookie tossing from a sibling
 /// subdomain adds a second cookie, and picking either would be a guess.
-fn cookie<'a, H: Headers>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
+fn cookie<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
     let mut found = None;
-    for value in headers.values(header::COOKIE.as_str()) {
+    for value in headers.header_values(header::COOKIE.as_str()) {
         let Some(value) = visible_ascii(value) else { continue };
         for pair in value.split(';') {
             let Some((k, v)) = pair.split_once('=') else { continue };

@@ -3,34 +3,32 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod authenticator;
+// The core: no framework, no transport.
 pub mod credential;
 mod crypto;
 mod error;
-mod layer;
+pub mod pipeline;
 mod principal;
 pub mod require;
-pub mod verify;
+mod verify;
 
+// Adapters: each imports the core, never another adapter.
 #[cfg(feature = "actix-web")]
 pub mod actix;
 #[cfg(feature = "axum")]
-mod axum;
+pub mod axum;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tower;
 
-pub use authenticator::Authenticator;
-pub use credential::{Credential, Credentials};
 pub use error::{ClaimError, ClaimReason, Denied, Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};
-pub use layer::{AuthFuture, AuthLayer, AuthService};
-pub use principal::{ClaimTypeError, ContextClaims, ContextValue, Principal, PrincipalMapping, Source};
-pub use require::{RequireFuture, RequireLayer, RequireService, Requirement};
-pub use verify::{ConfigError, FetchPolicy, Issuer, KeyError, KeySet, Verifier, VerifierBuilder};
-
-#[cfg(feature = "axum")]
-pub use crate::axum::Claims;
+pub use pipeline::authenticator::Authenticator;
+pub use principal::{ClaimTypeError, Claims, ContextClaims, ContextValue, Principal, PrincipalMapping, Source};
+pub use verify::{
+    ConfigError, DEFAULT_CACHE_CAPACITY, FetchPolicy, Issuer, KeyError, KeySet, Verifier, VerifierBuilder,
+};
 
 /// The signature algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;

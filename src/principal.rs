@@ -351,6 +351,44 @@ pub(crate) fn push_unique(scopes: &mut Vec<String>, scope: &str) {
     }
 }
 
+/// The principal's claims deserialized into `T`: an extractor in every
+/// framework adapter (axum, actix-web).
+///
+/// ```
+/// use authorizer::Claims;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Session {
+///     sub: String,
+///     #[serde(rename = "st-role")]
+///     roles: Option<serde_json::Value>,
+/// }
+///
+/// async fn handler(Claims(session): Claims<Session>) -> String {
+///     session.sub
+/// }
+/// ```
+///
+/// Claims that do not fit `T` are answered as an invalid token (401); no
+/// principal is answered as for [`Principal`] (401 anonymous, 500 no layer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims<T>(pub T);
+
+impl<T> Claims<T> {
+    /// The claims.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Claims<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

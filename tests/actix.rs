@@ -11,11 +11,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::test::{self, TestRequest};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, web};
-use authorizer::actix::{Auth, Authenticated, Authorize, Claims, MaybePrincipal};
+use authorizer::actix::{AuthMiddleware, Authenticated, MaybePrincipal, RequireMiddleware};
 use authorizer::require::supertokens::{self, EmailVerified};
 use authorizer::require::{Require, scope};
 use authorizer::testing::TestIssuer;
-use authorizer::{Authenticator, Denied, Error, ErrorStyle, Principal, Rejection};
+use authorizer::{Authenticator, Claims, Denied, Error, ErrorStyle, Principal, Rejection};
 use serde_json::{Value, json};
 
 /// Status, `WWW-Authenticate` and body (JSON where it parses).
@@ -88,7 +88,7 @@ async fn without_middleware_extractors_answer_500() {
             )
             .service(
                 web::resource("/authorize")
-                    .wrap(Authorize::new(scope("read")))
+                    .wrap(RequireMiddleware::new(scope("read")))
                     .get(|| async { "reached" }),
             )
             .route(
@@ -120,10 +120,14 @@ async fn required_and_optional_middleware() {
     let auth = Authenticator::new(issuer.verifier());
     let app = test::init_service(
         App::new()
-            .service(web::resource("/me").wrap(Auth::required(auth.clone())).get(me))
+            .service(
+                web::resource("/me")
+                    .wrap(AuthMiddleware::required(auth.clone()))
+                    .get(me),
+            )
             .service(
                 web::scope("/open")
-                    .wrap(Auth::optional(auth))
+                    .wrap(AuthMiddleware::optional(auth))
                     .route(
                         "/option",
                         web::get().to(|p: Option<Principal>| async move {
@@ -167,9 +171,16 @@ async fn cookies_follow_the_csrf_rule() {
     let issuer = TestIssuer::start().await;
     let t = tokens(&issuer);
     let auth = Authenticator::new(issuer.verifier())
-        .credentials(authorizer::Credentials::default().allowed_origins(["https://app.example.com"]));
-    let app =
-        test::init_service(App::new().service(web::resource("/me").wrap(Auth::required(auth)).get(me).post(me))).await;
+        .credentials(authorizer::credential::Credentials::default().allowed_origins(["https://app.example.com"]));
+    let app = test::init_service(
+        App::new().service(
+            web::resource("/me")
+                .wrap(AuthMiddleware::required(auth))
+                .get(me)
+                .post(me),
+        ),
+    )
+    .await;
     let cookie = ("cookie", format!("sAccessToken={}", t.user));
     let post = || TestRequest::post().uri("/me").insert_header(cookie.clone());
 
@@ -208,22 +219,24 @@ async fn authorize_on_scopes_resources_and_routes() {
             // Auth on the same scope: wrapped after Authorize, so it runs first.
             .service(
                 web::scope("/admin")
-                    .wrap(Authorize::new(supertokens::has_role("admin")))
-                    .wrap(Auth::required(auth.clone()))
+                    .wrap(RequireMiddleware::new(supertokens::has_role("admin")))
+                    .wrap(AuthMiddleware::required(auth.clone()))
                     .route("/settings", web::get().to(id)),
             )
             // Auth on an enclosing scope.
             .service(
                 web::scope("/api")
-                    .wrap(Auth::optional(auth))
+                    .wrap(AuthMiddleware::optional(auth))
                     .service(
                         web::resource("/items")
-                            .wrap(Authorize::new(scope("read:items")))
+                            .wrap(RequireMiddleware::new(scope("read:items")))
                             .get(id),
                     )
                     .route(
                         "/verified",
-                        web::get().to(id).wrap(Authorize::new(supertokens::email_verified())),
+                        web::get()
+                            .to(id)
+                            .wrap(RequireMiddleware::new(supertokens::email_verified())),
                     ),
             ),
     )
@@ -282,7 +295,7 @@ async fn claims_and_require_extractors() {
     let app = test::init_service(
         App::new().service(
             web::scope("")
-                .wrap(Auth::optional(auth))
+                .wrap(AuthMiddleware::optional(auth))
                 .route(
                     "/claims",
                     web::get()
@@ -366,7 +379,7 @@ async fn authenticated_reads_a_plain_authenticator_and_defers_to_middleware() {
             .route("/plain", web::get().to(handler))
             .service(
                 web::scope("/open")
-                    .wrap(Auth::optional(Authenticator::new(issuer.verifier())))
+                    .wrap(AuthMiddleware::optional(Authenticator::new(issuer.verifier())))
                     .route("/me", web::get().to(handler)),
             ),
     )
@@ -408,7 +421,7 @@ async fn keys_unavailable_is_503() {
         App::new()
             .service(
                 web::resource("/me")
-                    .wrap(Auth::required(Authenticator::new(issuer.verifier())))
+                    .wrap(AuthMiddleware::required(Authenticator::new(issuer.verifier())))
                     .get(me),
             )
             .app_data(web::Data::new(Authenticator::new(issuer.verifier())))
@@ -486,7 +499,7 @@ mod allocations {
 #[actix_web::test]
 async fn a_cache_hit_allocates_no_more_than_the_tower_layer() {
     use actix_web::dev::{Service, ServiceRequest, Transform, fn_service};
-    use authorizer::AuthLayer;
+    use authorizer::tower::AuthLayer;
     use tower::{Layer, Service as _};
 
     let issuer = TestIssuer::new();
@@ -494,7 +507,9 @@ async fn a_cache_hit_allocates_no_more_than_the_tower_layer() {
     let token = format!("Bearer {}", issuer.token().sign());
     let mut headers = http::HeaderMap::new();
     headers.insert("authorization", token.parse().unwrap());
-    assert!(auth.authenticate(&http::Method::GET, &headers).await.unwrap().is_some());
+    let parts = authorizer::pipeline::RequestParts::new("GET", "/", &headers);
+    let outcome = auth.authenticate(&parts, authorizer::pipeline::Mode::Required).await;
+    assert!(outcome.principal().is_some());
 
     let least = |mut run: Box<dyn FnMut() -> u64 + '_>| (0..8).map(|_| run()).min().unwrap();
 
@@ -505,7 +520,10 @@ async fn a_cache_hit_allocates_no_more_than_the_tower_layer() {
         })
     };
     let bare = inner();
-    let wrapped = Auth::required(auth.clone()).new_transform(inner()).await.unwrap();
+    let wrapped = AuthMiddleware::required(auth.clone())
+        .new_transform(inner())
+        .await
+        .unwrap();
     let request = || {
         TestRequest::get()
             .uri("/me")

@@ -16,11 +16,10 @@ use adversary::{
     sign_raw, sign_raw_bytes, target, target_with, target_with_credentials, weak_jwk,
 };
 use authorizer::credential::Location;
+use authorizer::credential::{Credential, Credentials};
 use authorizer::testing::{HS256_SECRET, RSA_PUBLIC_PEM, TEST_AUDIENCE, TestIssuer, encode_parts};
-use authorizer::{
-    Algorithm, AuthLayer, Authenticator, Credential, Credentials, Error, FetchPolicy, InvalidToken, Issuer, Principal,
-    Source,
-};
+use authorizer::tower::AuthLayer;
+use authorizer::{Algorithm, Authenticator, Error, FetchPolicy, InvalidToken, Issuer, Principal, Source};
 use axum::routing::any;
 use axum::{Json, Router};
 use base64::Engine;

@@ -107,7 +107,10 @@ fn seeds_reach_acceptance() {
                 format!("{input}.{signature}")
             }
         };
-        let outcome = block_on(verifier.verify(authorizer::Credential::new(&token, authorizer::Source::Bearer)));
+        let outcome = block_on(verifier.verify(authorizer::credential::Credential::new(
+            &token,
+            authorizer::Source::Bearer,
+        )));
         assert!(outcome.is_ok(), "{seed}: {outcome:?}");
     }
 }

@@ -3,8 +3,9 @@
 
 mod common;
 
+use authorizer::credential::Credentials;
 use authorizer::testing::{RSA_PUBLIC_PEM, TestIssuer, encode_parts};
-use authorizer::{Algorithm, Authenticator, Credentials, ErrorStyle};
+use authorizer::{Algorithm, Authenticator, ErrorStyle};
 use axum::Router;
 use axum::routing::get;
 use common::{client, demo_app, parts, serve};
@@ -373,7 +374,7 @@ async fn typed_claims_extractor() {
     let issuer = TestIssuer::start().await;
     let app = Router::new()
         .route("/t", get(handler))
-        .layer(authorizer::AuthLayer::required(issuer.verifier()));
+        .layer(authorizer::tower::AuthLayer::required(issuer.verifier()));
     let base = serve(app).await;
     let ok = client()
         .get(format!("{base}/t"))

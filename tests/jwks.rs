@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use authorizer::credential::Credential;
 use authorizer::testing::{NEXT_KID, TEST_AUDIENCE, TestIssuer};
-use authorizer::{Credential, Error, FetchPolicy, InvalidToken, Issuer, Principal, Source, Verifier};
+use authorizer::{Error, FetchPolicy, InvalidToken, Issuer, Principal, Source, Verifier};
 
 fn policy(cooldown_ms: u64) -> FetchPolicy {
     FetchPolicy {

@@ -18,8 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use adversary::{WEAK_ISS, WEAK_TOKEN, jwk_of, published_keys, target_with, weak_jwk, with};
+use authorizer::credential::Credential;
 use authorizer::testing::{HS256_SECRET, TEST_AUDIENCE, TestIssuer};
-use authorizer::{Algorithm, Authenticator, Credential, Error, FetchPolicy, InvalidToken, Issuer, Source, Verifier};
+use authorizer::{Algorithm, Authenticator, Error, FetchPolicy, InvalidToken, Issuer, Source, Verifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};

@@ -4,13 +4,14 @@
 
 #![cfg(all(feature = "lambda", feature = "testing"))]
 
+use authorizer::credential::Credential;
 use authorizer::lambda::{
     AuthorizerError, AuthorizerResponse, Effect, HttpApiResponse, LambdaAuthorizer, PolicyResource, RouteRule,
     RouteTable,
 };
 use authorizer::require::{scope, supertokens};
 use authorizer::testing::TestIssuer;
-use authorizer::{Authenticator, Credential, ErrorStyle, Source};
+use authorizer::{Authenticator, ErrorStyle, Source};
 use serde_json::{Value, json};
 
 #[path = "../examples/support/mod.rs"]

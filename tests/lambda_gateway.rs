@@ -7,11 +7,9 @@
 #[path = "../examples/support/routes.rs"]
 mod routes;
 
-use authorizer::lambda::{
-    gateway_layer, gateway_layer_optional, gateway_or_verify, gateway_or_verify_optional, principal_from_extensions,
-};
+use authorizer::lambda::{gateway_only, gateway_or_verify, principal_from_extensions};
 use authorizer::testing::TestIssuer;
-use authorizer::{AuthLayer, ContextValue, ErrorStyle, Principal, Source};
+use authorizer::{Authenticator, ContextValue, ErrorStyle, Principal, Source};
 use axum::Router;
 use axum::body::to_bytes;
 use serde_json::{Value, json};
@@ -33,13 +31,13 @@ fn principal(event: &Value) -> Principal {
 }
 
 /// The quickstart's routes; REST events carry the stage (`/prod`) in their path.
-fn app(optional: AuthLayer, required: AuthLayer) -> Router {
-    let demo = routes::demo_router(optional, required);
+fn app(auth: Authenticator) -> Router {
+    let demo = routes::demo_router(auth);
     Router::new().nest("/prod", demo.clone()).merge(demo)
 }
 
 fn gateway_app(style: ErrorStyle) -> Router {
-    app(gateway_layer_optional(style), gateway_layer(style))
+    app(gateway_only().error_style(style))
 }
 
 async fn call(app: &Router, event: &Value) -> (u16, Option<String>, Value) {
@@ -370,10 +368,7 @@ async fn without_an_authorizer_context() {
 }
 
 fn app_with_fallback(verifier: authorizer::Verifier) -> Router {
-    app(
-        gateway_or_verify_optional(verifier.clone()),
-        gateway_or_verify(verifier),
-    )
+    app(gateway_or_verify(verifier))
 }
 
 /// Under `gateway_or_verify`, the verifier's `PrincipalMapping` applies to the
@@ -388,8 +383,7 @@ async fn the_verifiers_principal_mapping_applies_to_gateway_claims() {
         .id_claim("email")
         .context(ContextClaims::Only(vec!["email".into(), "scope".into()]));
     let verifier = issuer.verifier_builder().principal_mapping(mapping).build().unwrap();
-    let layer = gateway_or_verify(verifier.clone());
-    let app = app(gateway_or_verify_optional(verifier), layer);
+    let app = app(gateway_or_verify(verifier));
 
     let deployed = http_at(fixture("http_jwt.json"), "GET", "/me");
     let (status, _, body) = call(&app, &deployed).await;

@@ -11,9 +11,10 @@
 
 use std::collections::BTreeMap;
 
+use authorizer::credential::Credential;
 use authorizer::lambda::{AuthorizerResponse, LambdaAuthorizer, RouteRule, RouteTable, principal_from_extensions};
 use authorizer::testing::TestIssuer;
-use authorizer::{ContextClaims, Credential, Principal, PrincipalMapping, Source};
+use authorizer::{ContextClaims, Principal, PrincipalMapping, Source};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

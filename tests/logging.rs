@@ -16,11 +16,13 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use adversary::{Target, target};
+use authorizer::credential::{Credential, Credentials};
 use authorizer::require::{claim, supertokens};
 use authorizer::testing::{HS256_SECRET, TestIssuer, TokenBuilder};
+use authorizer::tower::AuthLayer;
 use authorizer::{
-    Algorithm, AuthLayer, Authenticator, Credential, Credentials, Denied, Error, ErrorStyle, InvalidToken, Issuer,
-    KeySet, Principal, Rejection, Source, Verifier,
+    Algorithm, Authenticator, Denied, Error, ErrorStyle, InvalidToken, Issuer, KeySet, Principal, Rejection, Source,
+    Verifier,
 };
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

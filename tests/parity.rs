@@ -10,8 +10,9 @@ mod common;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
+use authorizer::credential::Credentials;
 use authorizer::testing::{RSA_PUBLIC_PEM, TestIssuer};
-use authorizer::{Authenticator, Credentials, ErrorStyle};
+use authorizer::{Authenticator, ErrorStyle};
 use common::{client, demo_app, parts, serve};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -5,10 +5,13 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use authorizer::require::Require;
+use authorizer::require::Requirement;
 use authorizer::require::supertokens::EmailVerified;
-use authorizer::require::{Require, RequireLayer};
 use authorizer::testing::TestIssuer;
-use authorizer::{AuthLayer, Authenticator, ErrorStyle, Requirement};
+use authorizer::tower::AuthLayer;
+use authorizer::tower::RequireLayer;
+use authorizer::{Authenticator, ErrorStyle};
 use axum::Router;
 use axum::routing::get;
 use common::{client, demo_app, parts, serve};

@@ -1,15 +1,19 @@
 //! The demo API's axum routes, shared by the quickstart and the Lambda API
 //! example (and the tests), so every demo answers the same way.
 
-use authorizer::require::{RequireLayer, scope, supertokens};
-use authorizer::{AuthLayer, Principal};
+use authorizer::require::{scope, supertokens};
+use authorizer::tower::{AuthLayer, RequireLayer};
+use authorizer::{Authenticator, Principal};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-/// `/public` behind `optional`; `/me`, `/verified`, `/admin`, `/scoped` behind `required`.
-pub fn demo_router(optional: AuthLayer, required: AuthLayer) -> Router {
-    let public = Router::new().route("/public", get(public)).layer(optional);
+/// `/public` with an optional session; `/me`, `/verified`, `/admin`, `/scoped`
+/// with a required one; both authenticated by `auth`.
+pub fn demo_router(auth: Authenticator) -> Router {
+    let public = Router::new()
+        .route("/public", get(public))
+        .layer(AuthLayer::optional(auth.clone()));
     let private = Router::new()
         .route("/me", get(me).post(me))
         .route(
@@ -21,7 +25,7 @@ pub fn demo_router(optional: AuthLayer, required: AuthLayer) -> Router {
             get(me).route_layer(RequireLayer::new(supertokens::has_role("admin"))),
         )
         .route("/scoped", get(me).route_layer(RequireLayer::new(scope("read:items"))))
-        .layer(required);
+        .layer(AuthLayer::required(auth));
     public.merge(private)
 }
 

@@ -16,10 +16,12 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use authorizer::credential::{Credential, Credentials};
 use authorizer::credential::{DEFAULT_MAX_LEN, Location};
+use authorizer::require::Requirement;
 use authorizer::require::not;
 use authorizer::testing::{HS256_SECRET, OFFLINE_ISSUER, TEST_AUDIENCE, TestIssuer};
-use authorizer::{Algorithm, Credential, Credentials, Error, ErrorStyle, Principal, Requirement, Source, Verifier};
+use authorizer::{Algorithm, Error, ErrorStyle, Principal, Source, Verifier};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};

@@ -3,15 +3,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::context::{BODY_KEY, PRINCIPAL_ID_KEY, authorizer_context};
 use super::routes::{RouteTable, glob_matches};
-use crate::authenticator::{Attempt, Authenticator};
-use crate::credential::{Headers, is_safe};
+use crate::Authenticator;
 use crate::error::{ClaimError, Denied, Error, ErrorStyle};
+use crate::pipeline::{Headers, Mode, RequestParts};
 use crate::principal::{Principal, Source};
 
 /// What the policy of an IAM-policy answer covers.
@@ -269,7 +268,7 @@ struct EventHeaders {
 }
 
 impl Headers for EventHeaders {
-    fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
         self.pairs
             .iter()
             .filter(move |(key, _)| key.eq_ignore_ascii_case(name))
@@ -487,20 +486,21 @@ impl LambdaAuthorizer {
 
     /// The caller: `Ok(None)` when the event carries no credential.
     async fn authenticate(&self, event: &Event) -> Result<Option<Principal>, Error> {
-        let safe = Method::from_bytes(event.arn.method.as_bytes())
-            .map(|method| is_safe(&method))
-            .unwrap_or(false);
-        let found = match self.auth.begin_from(safe, &event.headers) {
-            Attempt::Done(outcome) => outcome?,
-            Attempt::Verify(pending) => Some(pending.await?),
-        };
+        let parts = RequestParts::new(&event.arn.method, &event.arn.path, &event.headers);
+        let found = self
+            .auth
+            .authenticate(&parts, Mode::Optional)
+            .await
+            .into_result()
+            .map_err(|rejection| rejection.error().clone())?;
         if found.is_some() || event.kind != Kind::Token {
             return Ok(found);
         }
         // A TOKEN event's value may be a bare token from a header of its own.
         match event.headers.pairs.first().map(|(_, token)| token.trim()) {
             Some(token) if !token.is_empty() && !token.contains(char::is_whitespace) => {
-                self.auth.authenticate_token(token, Source::Header).await.map(Some)
+                let outcome = self.auth.authenticate_token(token, Source::Header).await;
+                outcome.into_result().map_err(|rejection| rejection.error().clone())
             }
             _ => Ok(None),
         }

@@ -10,58 +10,57 @@ use std::sync::LazyLock;
 
 use super::claims::{parse_claims, parse_text};
 use super::context::{INTEGRATION_LATENCY_KEY, principal_from_authorizer_context};
-use crate::authenticator::Authenticator;
-use crate::error::{Error, ErrorStyle, InvalidToken};
-use crate::layer::AuthLayer;
+use crate::Authenticator;
+use crate::error::{Error, InvalidToken};
+use crate::pipeline::Upstream;
 use crate::principal::{Principal, PrincipalMapping, Source, push_unique};
 
-/// A layer for a function behind API Gateway whose routes all need a caller:
-/// the principal is read from the authorizer context (see [`principal_from_request_context`]);
-/// a request without one is answered 401, and a malformed one too.
+/// API Gateway's authorizer context as the pipeline's [`Upstream`] source: the
+/// principal an authorizer (JWT, Lambda, Cognito or IAM) established, read from
+/// the `lambda_http` [`RequestContext`] in the request extensions (see
+/// [`principal_from_request_context`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gateway;
+
+impl Upstream for Gateway {
+    fn principal(&self, extensions: &http::Extensions, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
+        from_request_context(extensions.get::<RequestContext>()?, mapping)
+    }
+}
+
+/// An [`Authenticator`] for a function behind API Gateway: the principal is
+/// read from the authorizer context, and nothing is verified here. Put it in
+/// an [`AuthLayer`](crate::tower::AuthLayer): `required` refuses a request
+/// without an authorizer context (401), `optional` lets it pass anonymously
+/// (as it does an anonymous Lambda authorizer answer, an empty `principalId`).
+/// A malformed context is refused in both.
 ///
-/// Nothing is verified here: use it only where API Gateway runs an authorizer
-/// (JWT, Lambda, Cognito or IAM) for every route the function serves. For a
-/// function that may also run without the gateway, use [`gateway_or_verify`].
-pub fn gateway_layer(style: ErrorStyle) -> AuthLayer {
-    AuthLayer::established_only(established, style, true)
+/// Use it only where API Gateway runs an authorizer for every route the
+/// function serves. For a function that may also run without the gateway, use
+/// [`gateway_or_verify`].
+pub fn gateway_only() -> Authenticator {
+    Authenticator::upstream_only(Gateway)
 }
 
-/// As [`gateway_layer`], but a request without an authorizer context (or with
-/// an anonymous one: a Lambda authorizer's empty `principalId`) passes with no
-/// principal, for routes where signing in is optional.
-pub fn gateway_layer_optional(style: ErrorStyle) -> AuthLayer {
-    AuthLayer::established_only(established, style, false)
-}
-
-/// The authorizer context first; without one, the credential is verified here.
+/// The authorizer context first; without one, the credential is verified here
+/// by `auth`.
 ///
 /// The same binary then works deployed behind API Gateway (the gateway's
 /// principal is used, no token is verified twice) and anywhere else: `cargo
 /// lambda watch`, a Lambda function URL, a route the gateway does not protect,
-/// or a plain server in tests. Every request needs a caller (401 otherwise).
-pub fn gateway_or_verify(auth: impl Into<Authenticator>) -> AuthLayer {
-    AuthLayer::required(auth).reading_established(established)
-}
-
-/// As [`gateway_or_verify`], for routes where signing in is optional: a request
-/// with neither an authorizer context nor a credential passes with no principal;
-/// an invalid credential is still refused.
-pub fn gateway_or_verify_optional(auth: impl Into<Authenticator>) -> AuthLayer {
-    AuthLayer::optional(auth).reading_established(established)
+/// or a plain server in tests. Claims the gateway verified become a principal
+/// by `auth`'s [`PrincipalMapping`], as they would when verified here.
+pub fn gateway_or_verify(auth: impl Into<Authenticator>) -> Authenticator {
+    auth.into().upstream(Gateway)
 }
 
 /// The principal API Gateway established for a `lambda_http` request, read from
 /// the [`RequestContext`] in its extensions: `None` when there is no context or
 /// no authorizer in it. Claims become a principal by the default
-/// [`PrincipalMapping`]; the layers above use their verifier's.
+/// [`PrincipalMapping`]; [`gateway_or_verify`] uses its verifier's.
 pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result<Principal, Error>> {
-    established(extensions, None)
-}
-
-/// The layers' hook: as [`principal_from_extensions`], with the verifier's mapping.
-fn established(extensions: &http::Extensions, mapping: Option<&PrincipalMapping>) -> Option<Result<Principal, Error>> {
     static DEFAULT: LazyLock<PrincipalMapping> = LazyLock::new(PrincipalMapping::default);
-    from_request_context(extensions.get::<RequestContext>()?, mapping.unwrap_or(&DEFAULT))
+    Gateway.principal(extensions, &DEFAULT)
 }
 
 /// The principal in an API Gateway request context, by the authorizer that made it:

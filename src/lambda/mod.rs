@@ -4,9 +4,9 @@
 //! per-route [`Requirement`](crate::Requirement)s):
 //!
 //! - **Behind API Gateway**, a `lambda_http` function reads the [`Principal`](crate::Principal) the
-//!   gateway's authorizer established ([`gateway_layer`], [`gateway_or_verify`])
+//!   gateway's authorizer established ([`gateway_only`], [`gateway_or_verify`])
 //!   instead of verifying a token, then runs the same per-route requirements
-//!   ([`RequireLayer`](crate::RequireLayer)), answering exactly as it would
+//!   ([`RequireLayer`](crate::tower::RequireLayer)), answering exactly as it would
 //!   without the gateway. The gateway checks signatures and `exp`; it cannot check
 //!   SuperTokens' `st-ev`, `st-role`, `st-mfa` or scopes per route: the backend does.
 //! - **As the Lambda authorizer**, [`LambdaAuthorizer`] answers API Gateway's
@@ -17,7 +17,8 @@
 //!
 //! ```no_run
 //! use authorizer::lambda;
-//! use authorizer::require::{RequireLayer, supertokens};
+//! use authorizer::require::supertokens;
+//! use authorizer::tower::{AuthLayer, RequireLayer};
 //! use authorizer::{Issuer, Principal, Verifier};
 //! use axum::{Extension, Router, routing::get};
 //!
@@ -31,16 +32,20 @@
 //!             get(|| async { "verified" }).route_layer(RequireLayer::new(supertokens::email_verified())),
 //!         )
 //!         // The gateway's principal when there is one; otherwise the token is verified here.
-//!         .layer(lambda::gateway_or_verify(verifier));
+//!         .layer(AuthLayer::required(lambda::gateway_or_verify(verifier)));
 //!     lambda_http::run(app).await
 //! }
 //! ```
 //!
 //! [`principal_from_request_context`] lists where each authorizer leaves the
 //! caller and what [`Principal::source`](crate::Principal::source) then says.
-//! [`gateway_layer`] trusts only the gateway (401 without an authorizer context);
+//! [`gateway_only`] trusts only the gateway (401 without an authorizer context);
 //! [`gateway_or_verify`] falls back to verifying the credential itself, so the
-//! same binary works deployed, under `cargo lambda watch`, and in tests.
+//! same binary works deployed, under `cargo lambda watch`, and in tests. Both
+//! are [`Authenticator`](crate::Authenticator)s, the pipeline with API
+//! Gateway's authorizer context as its [`Upstream`](crate::pipeline::Upstream)
+//! source ([`Gateway`]), for an [`AuthLayer`](crate::tower::AuthLayer) in
+//! `required` or `optional` mode.
 //!
 //! ## What flattened claims lose
 //!
@@ -185,8 +190,7 @@ pub use context::{
     BODY_KEY, CLAIMS_KEY, PRINCIPAL_ID_KEY, RESERVED_KEYS, authorizer_context, principal_from_authorizer_context,
 };
 pub use gateway::{
-    gateway_layer, gateway_layer_optional, gateway_or_verify, gateway_or_verify_optional, principal_from_extensions,
-    principal_from_request_context,
+    Gateway, gateway_only, gateway_or_verify, principal_from_extensions, principal_from_request_context,
 };
 pub use routes::{RouteError, RouteRule, RouteTable};
 

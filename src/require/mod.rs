@@ -20,7 +20,7 @@
 //! # let _ = requirement;
 //! ```
 //!
-//! Per route, [`RequireLayer`] enforces a requirement in any tower stack (axum's
+//! Per route, [`RequireLayer`](crate::tower::RequireLayer) enforces a requirement in any tower stack (axum's
 //! `Router::route_layer`), and with the `axum` feature the [`Require`] extractor
 //! does it from a handler's signature. Nothing here depends on a framework.
 //!
@@ -85,7 +85,6 @@
 
 mod data;
 mod guard;
-mod layer;
 mod path;
 
 pub mod oauth;
@@ -104,7 +103,6 @@ use crate::principal::Principal;
 
 pub use data::DocumentError;
 pub use guard::{Require, RequirementSpec};
-pub use layer::{RequireFuture, RequireLayer, RequireService};
 pub use path::PathSegment;
 
 use path::{Lookup, resolve};

@@ -8,7 +8,8 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! use authorizer::testing::TestIssuer;
-//! use authorizer::{Algorithm, Credential, Source};
+//! use authorizer::credential::Credential;
+//! use authorizer::{Algorithm, Source};
 //!
 //! let issuer = TestIssuer::start().await;
 //! let verifier = issuer.verifier();
@@ -513,7 +514,8 @@ fn unix_now() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Credential, Source};
+    use crate::Source;
+    use crate::credential::Credential;
 
     #[tokio::test]
     async fn every_algorithm_verifies_offline_and_served() {

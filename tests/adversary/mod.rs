@@ -5,8 +5,9 @@
 
 #![allow(dead_code)]
 
+use authorizer::credential::Credentials;
 use authorizer::testing::{TEST_AUDIENCE, TestIssuer};
-use authorizer::{Algorithm, Authenticator, Credentials, ErrorStyle};
+use authorizer::{Algorithm, Authenticator, ErrorStyle};
 use jsonwebtoken::EncodingKey;
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};

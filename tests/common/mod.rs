@@ -5,7 +5,7 @@
 #[path = "../../examples/support/routes.rs"]
 mod routes;
 
-use authorizer::{AuthLayer, Authenticator};
+use authorizer::Authenticator;
 use axum::Router;
 use serde_json::Value;
 
@@ -20,7 +20,7 @@ pub async fn serve(app: Router) -> String {
 /// The demo API of the quickstart: `/public` (optional), `/me` (required),
 /// `/verified`, `/admin`, `/scoped` (claim requirements).
 pub fn demo_app(auth: Authenticator) -> Router {
-    routes::demo_router(AuthLayer::optional(auth.clone()), AuthLayer::required(auth))
+    routes::demo_router(auth)
 }
 
 /// A plain HTTP client that never touches a proxy.

@@ -5,29 +5,30 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{Extensions, Request, Response};
+use http::{Request, Response};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::Requirement;
-use crate::error::{Error, ErrorResponse, ErrorStyle, Rejection};
-use crate::layer::LayerRan;
-use crate::principal::Principal;
+use super::body::ResponseBody;
+use super::rejection_response;
+use crate::pipeline::Authentication;
+use crate::require::Requirement;
 
-/// A tower [`Layer`] that lets a request through only when its [`Principal`]
-/// meets a [`Requirement`].
+/// A tower [`Layer`] that lets a request through only when its
+/// [`Principal`](crate::Principal) meets a [`Requirement`].
 ///
-/// It reads what [`AuthLayer`](crate::AuthLayer) left in the request extensions,
-/// so it goes *inside* it (in axum: `route_layer` on the route, `layer(AuthLayer)`
-/// on the router). It answers 403 with every failed check when the requirement
-/// fails, 401 when the request is anonymous (an optional `AuthLayer` let it
-/// through), and 500 when no `AuthLayer` ran at all (a server bug, logged).
-/// Errors are written in the `AuthLayer`'s [`ErrorStyle`].
+/// It reads what [`AuthLayer`](super::AuthLayer) recorded, so it goes *inside*
+/// it (in axum: `route_layer` on the route, `layer(AuthLayer)` on the router).
+/// It answers 403 with every failed check when the requirement fails, 401 when
+/// the request is anonymous (an optional `AuthLayer` let it through), and 500
+/// when no `AuthLayer` ran at all (a server bug, logged). Errors are written in
+/// the `AuthLayer`'s [`ErrorStyle`](crate::ErrorStyle).
 ///
 /// ```
-/// use authorizer::{AuthLayer, Issuer, Principal, RequireLayer, Verifier};
 /// use authorizer::require::{scope, supertokens};
+/// use authorizer::tower::{AuthLayer, RequireLayer};
+/// use authorizer::{Issuer, Verifier};
 /// use axum::{Router, routing::get};
 ///
 /// # fn app() -> Result<Router, authorizer::ConfigError> {
@@ -79,9 +80,8 @@ pub struct RequireService<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<String>,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
     type Future = RequireFuture<S::Future>;
 
@@ -90,43 +90,9 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let state = match authorize(&self.requirement, request.extensions()) {
-            Ok(_) => State::Calling {
-                future: self.inner.call(request),
-            },
-            Err(rejection) => State::Rejected {
-                response: Some(rejection.to_response()),
-            },
-        };
-        RequireFuture { state }
-    }
-}
-
-/// The principal in `extensions` when it meets `requirement`, or the rejection
-/// to answer with. Shared by [`RequireService`] and the axum extractor.
-pub(crate) fn authorize<'a>(requirement: &Requirement, extensions: &'a Extensions) -> Result<&'a Principal, Rejection> {
-    let style = extensions
-        .get::<LayerRan>()
-        .map_or_else(ErrorStyle::default, |ran| ran.style);
-    let principal = match (extensions.get::<Principal>(), extensions.get::<LayerRan>()) {
-        (Some(principal), _) => principal,
-        (None, Some(_)) => return Err(Rejection::new(Error::MissingCredential, style)),
-        (None, None) => {
-            tracing::error!(
-                "a route has claim requirements but no AuthLayer ran for it; add AuthLayer outside RequireLayer"
-            );
-            return Err(Rejection::new(Error::MissingLayer, style));
-        }
-    };
-    match requirement.evaluate(principal) {
-        Ok(()) => Ok(principal),
-        Err(denied) => {
-            tracing::debug!(
-                principal = principal.id(),
-                failed = denied.errors.len(),
-                "claim requirements not met"
-            );
-            Err(Rejection::new(Error::Forbidden(denied), style))
+        match Authentication::authorize(request.extensions(), &self.requirement) {
+            Ok(_) => RequireFuture::calling(self.inner.call(request)),
+            Err(rejection) => RequireFuture::rejected(rejection_response(&rejection)),
         }
     }
 }
@@ -147,24 +113,39 @@ pin_project! {
             future: F,
         },
         Rejected {
-            response: Option<ErrorResponse>,
+            response: Option<Response<bytes::Bytes>>,
         },
+    }
+}
+
+impl<F> RequireFuture<F> {
+    fn calling(future: F) -> Self {
+        RequireFuture {
+            state: State::Calling { future },
+        }
+    }
+
+    fn rejected(response: Response<bytes::Bytes>) -> Self {
+        RequireFuture {
+            state: State::Rejected {
+                response: Some(response),
+            },
+        }
     }
 }
 
 impl<F, ResBody, E> Future for RequireFuture<F>
 where
     F: Future<Output = Result<Response<ResBody>, E>>,
-    ResBody: From<String>,
 {
-    type Output = Result<Response<ResBody>, E>;
+    type Output = Result<Response<ResponseBody<ResBody>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
-            StateProj::Calling { future } => future.poll(cx),
+            StateProj::Calling { future } => future.poll(cx).map_ok(|response| response.map(ResponseBody::inner)),
             StateProj::Rejected { response } => {
                 let response = response.take().expect("RequireFuture polled after completion");
-                Poll::Ready(Ok(response.into_http()))
+                Poll::Ready(Ok(response.map(ResponseBody::rejection)))
             }
         }
     }
@@ -174,13 +155,17 @@ where
 mod tests {
     use std::convert::Infallible;
 
+    use ::tower::{ServiceBuilder, ServiceExt};
     use http::StatusCode;
     use http::header::WWW_AUTHENTICATE;
     use serde_json::{Value, json};
-    use tower::{ServiceBuilder, ServiceExt};
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
 
     use super::*;
-    use crate::principal::Source;
+    use crate::error::ErrorStyle;
+    use crate::principal::{Principal, Source};
     use crate::require::{all, claim, scope, supertokens};
 
     fn principal(claims: Value, scopes: &[&str]) -> Principal {
@@ -191,11 +176,13 @@ mod tests {
 
     fn request(principal: Option<Principal>, style: Option<ErrorStyle>) -> Request<String> {
         let mut request = Request::new(String::new());
-        if let Some(principal) = principal {
-            request.extensions_mut().insert(principal);
-        }
-        if let Some(style) = style {
-            request.extensions_mut().insert(LayerRan { style });
+        match style {
+            Some(style) => Authentication::record(request.extensions_mut(), style, principal),
+            None => {
+                if let Some(principal) = principal {
+                    request.extensions_mut().insert(principal);
+                }
+            }
         }
         request
     }
@@ -204,9 +191,11 @@ mod tests {
         let service =
             ServiceBuilder::new()
                 .layer(layer)
-                .service(tower::service_fn(|request: Request<String>| async move {
+                .service(::tower::service_fn(|request: Request<String>| async move {
                     let id = request.extensions().get::<Principal>().unwrap().id().to_owned();
-                    Ok::<_, Infallible>(Response::new(json!({ "hello": id }).to_string()))
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(
+                        json!({ "hello": id }).to_string(),
+                    ))))
                 }));
         let response = service.oneshot(request).await.unwrap();
         let status = response.status();
@@ -214,7 +203,8 @@ mod tests {
             .headers()
             .get(WWW_AUTHENTICATE)
             .map(|v| v.to_str().unwrap().to_owned());
-        let body = serde_json::from_str(response.body()).unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&body).unwrap();
         (status, challenge, body)
     }
 
@@ -322,10 +312,7 @@ mod tests {
         );
         let send = |path: &str, p: Principal| {
             let mut request = http::Request::get(path).body(Body::empty()).unwrap();
-            request.extensions_mut().insert(p);
-            request.extensions_mut().insert(LayerRan {
-                style: ErrorStyle::SuperTokens,
-            });
+            Authentication::record(request.extensions_mut(), ErrorStyle::SuperTokens, Some(p));
             app.clone().oneshot(request)
         };
         let user = principal(json!({"st-role": {"v": ["user"], "t": 1}}), &[]);

@@ -1,0 +1,179 @@
+//! [`Authenticator`]: the configured pipeline.
+
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use super::Upstream;
+use super::outcome::{Attempt, Mode, Outcome, Verification};
+use super::parts::{Headers, RequestParts};
+use crate::credential::{Credential, Credentials};
+use crate::error::{Error, ErrorStyle, InvalidToken};
+use crate::principal::{Principal, PrincipalMapping, Source};
+use crate::verify::Verifier;
+
+/// The pipeline, configured: where a principal comes from (an [`Upstream`]
+/// source, a credential verified by a [`Verifier`]), the rules for reading
+/// credentials, and the error style. Every adapter runs it; cheap to clone.
+///
+/// ```
+/// # use authorizer::{Authenticator, ErrorStyle, Issuer, Verifier};
+/// # use authorizer::credential::Credentials;
+/// # let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+/// let auth = Authenticator::new(verifier)
+///     .credentials(Credentials::default().allowed_origins(["https://app.example.com"]))
+///     .error_style(ErrorStyle::Rfc6750);
+/// # Ok::<(), authorizer::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Authenticator {
+    verifier: Option<Verifier>,
+    upstream: Option<Arc<dyn Upstream>>,
+    credentials: Arc<Credentials>,
+    style: ErrorStyle,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("verifier", &self.verifier)
+            .field("upstream", &self.upstream.is_some())
+            .field("credentials", &self.credentials)
+            .field("style", &self.style)
+            .finish()
+    }
+}
+
+impl From<Verifier> for Authenticator {
+    fn from(verifier: Verifier) -> Self {
+        Authenticator::new(verifier)
+    }
+}
+
+impl Authenticator {
+    /// Verifies credentials with `verifier`; default credential rules and
+    /// SuperTokens-style errors.
+    pub fn new(verifier: Verifier) -> Self {
+        Authenticator {
+            verifier: Some(verifier),
+            upstream: None,
+            credentials: Arc::new(Credentials::default()),
+            style: ErrorStyle::default(),
+        }
+    }
+
+    /// Takes principals only from `upstream` and verifies nothing: for a
+    /// service that only ever runs behind a component that authenticates
+    /// every request (API Gateway with an authorizer on every route).
+    pub fn upstream_only(upstream: impl Upstream) -> Self {
+        Authenticator {
+            verifier: None,
+            upstream: Some(Arc::new(upstream)),
+            credentials: Arc::new(Credentials::default()),
+            style: ErrorStyle::default(),
+        }
+    }
+
+    /// Takes the principal `upstream` established when there is one, and reads
+    /// and verifies the credential only when there is none.
+    pub fn upstream(mut self, upstream: impl Upstream) -> Self {
+        self.upstream = Some(Arc::new(upstream));
+        self
+    }
+
+    /// Where credentials are read from (and the CSRF rule for cookies).
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Arc::new(credentials);
+        self
+    }
+
+    /// How errors are rendered.
+    pub fn error_style(mut self, style: ErrorStyle) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// The configured error style.
+    pub fn style(&self) -> ErrorStyle {
+        self.style
+    }
+
+    /// The verifier, unless this authenticator only reads upstream principals.
+    pub fn verifier(&self) -> Option<&Verifier> {
+        self.verifier.as_ref()
+    }
+
+    /// Runs the pipeline on a request. What needs no waiting (no credential, a
+    /// cached token, an early refusal) is decided before this returns; await
+    /// the [`Attempt`] for the [`Outcome`] either way.
+    ///
+    /// ```
+    /// use authorizer::pipeline::{Attempt, Mode, RequestParts};
+    /// use authorizer::testing::TestIssuer;
+    /// use authorizer::Authenticator;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let issuer = TestIssuer::new();
+    /// let auth = Authenticator::new(issuer.verifier());
+    /// let mut headers = http::HeaderMap::new();
+    /// let token = issuer.token().subject("user-1").sign();
+    /// headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    /// let outcome = auth.authenticate(&RequestParts::new("GET", "/me", &headers), Mode::Required).await;
+    /// assert_eq!(outcome.principal().map(|p| p.id()), Some("user-1"));
+    /// # }
+    /// ```
+    pub fn authenticate<H: Headers + ?Sized>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
+        if let Some(established) = self.established(parts) {
+            return self.decided(established.map(Some), mode);
+        }
+        if self.verifier.is_none() {
+            return self.decided(Ok(None), mode);
+        }
+        match self.credentials.extract_from(parts.is_safe_method(), parts.headers()) {
+            Ok(Some(credential)) => self.verify(credential, mode),
+            Ok(None) => self.decided(Ok(None), mode),
+            Err(error) => self.decided(Err(error), mode),
+        }
+    }
+
+    /// Runs the pipeline's stages from verification on, for a token read by
+    /// other means (a Lambda authorizer's `TOKEN` event, say), under the same
+    /// size limit as credentials read from requests.
+    pub fn authenticate_token(&self, token: &str, source: Source) -> Attempt {
+        if token.len() > self.credentials.max_len_bytes() {
+            return self.decided(Err(InvalidToken::TooLarge.into()), Mode::Required);
+        }
+        self.verify(Credential::new(token, source), Mode::Required)
+    }
+
+    fn decided(&self, result: Result<Option<Principal>, Error>, mode: Mode) -> Attempt {
+        Attempt::ready(Outcome::new(result, mode, self.style))
+    }
+
+    /// The principal an upstream source established, if configured and present.
+    fn established<H: Headers + ?Sized>(&self, parts: &RequestParts<'_, H>) -> Option<Result<Principal, Error>> {
+        static DEFAULT_MAPPING: LazyLock<PrincipalMapping> = LazyLock::new(PrincipalMapping::default);
+        let upstream = self.upstream.as_ref()?;
+        let mapping = self.verifier.as_ref().map_or(&*DEFAULT_MAPPING, Verifier::mapping);
+        upstream.principal(parts.extensions()?, mapping)
+    }
+
+    /// The verification stage: a cache hit is decided at once; a miss runs
+    /// in a [`Verification`] that owns a copy of the token.
+    fn verify(&self, credential: Credential<'_>, mode: Mode) -> Attempt {
+        let Some(verifier) = &self.verifier else {
+            return self.decided(Ok(None), mode);
+        };
+        if let Some(principal) = verifier.cached(&credential) {
+            return self.decided(Ok(Some(principal)), mode);
+        }
+        let verifier = verifier.clone();
+        let token = credential.token().to_owned();
+        let source = credential.source();
+        let style = self.style;
+        Attempt::Pending(Verification::new(async move {
+            let verified = verifier.verify(Credential::new(&token, source)).await;
+            Outcome::new(verified.map(Some), mode, style)
+        }))
+    }
+}

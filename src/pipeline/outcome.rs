@@ -1,0 +1,161 @@
+//! What the pipeline answers: an [`Outcome`], now or after a [`Verification`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::protocol::{Authentication, RequestExtensions};
+use crate::error::{Error, ErrorStyle, Rejection};
+use crate::principal::Principal;
+
+/// Whether a request without a credential may pass. A bad credential is
+/// refused in both modes: a client that sent one must learn it is bad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A request without a credential is refused (401).
+    Required,
+    /// A request without a credential passes anonymously.
+    Optional,
+}
+
+/// The pipeline's decision for one request.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    style: ErrorStyle,
+    result: Result<Option<Principal>, Error>,
+}
+
+impl Outcome {
+    /// Applies `mode` to what the stages found: only a required mode turns "no
+    /// credential" into a refusal.
+    pub(crate) fn new(result: Result<Option<Principal>, Error>, mode: Mode, style: ErrorStyle) -> Self {
+        let result = match (result, mode) {
+            (Ok(None), Mode::Required) => Err(Error::MissingCredential),
+            (result, _) => result,
+        };
+        if let Err(error) = &result {
+            tracing::debug!(%error, "request rejected");
+        }
+        Outcome { style, result }
+    }
+
+    /// The principal, if authenticated.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.result.as_ref().ok().and_then(Option::as_ref)
+    }
+
+    /// The error, if refused.
+    pub fn error(&self) -> Option<&Error> {
+        self.result.as_ref().err()
+    }
+
+    /// The configured error style.
+    pub fn style(&self) -> ErrorStyle {
+        self.style
+    }
+
+    /// The principal (`None`: anonymous), or the rejection to answer with.
+    pub fn into_result(self) -> Result<Option<Principal>, Rejection> {
+        let style = self.style;
+        self.result.map_err(|error| Rejection::new(error, style))
+    }
+
+    /// The principal protocol's write: records the outcome in the request
+    /// extensions for the extractors and requirement checks, or hands back
+    /// the rejection to answer with.
+    pub fn record<E: RequestExtensions + ?Sized>(self, extensions: &mut E) -> Result<(), Rejection> {
+        let style = self.style;
+        let principal = self.into_result()?;
+        Authentication::record(extensions, style, principal);
+        Ok(())
+    }
+}
+
+/// The pipeline's answer for a request: decided at once (no credential, a
+/// cached token, an early refusal: nothing boxed, nothing awaited), or a
+/// verification still running. Await it for the [`Outcome`] either way.
+#[must_use = "an attempt decides nothing until its outcome is read"]
+#[derive(Debug)]
+pub enum Attempt {
+    /// Decided without waiting.
+    Ready(Outcome),
+    /// A verification (key fetch, signature) still to finish.
+    Pending(Verification),
+}
+
+impl Attempt {
+    pub(crate) fn ready(outcome: Outcome) -> Self {
+        Attempt::Ready(outcome)
+    }
+}
+
+impl IntoFuture for Attempt {
+    type Output = Outcome;
+    type IntoFuture = Verification;
+
+    fn into_future(self) -> Verification {
+        match self {
+            Attempt::Ready(outcome) => Verification {
+                state: State::Ready(Some(outcome)),
+            },
+            Attempt::Pending(verification) => verification,
+        }
+    }
+}
+
+/// The future of an [`Attempt`]: a verification that owns what it needs (a
+/// copy of the token), or an outcome already decided.
+pub struct Verification {
+    state: State,
+}
+
+enum State {
+    Ready(Option<Outcome>),
+    Running(Pin<Box<dyn Future<Output = Outcome> + Send>>),
+}
+
+impl Verification {
+    pub(crate) fn new(future: impl Future<Output = Outcome> + Send + 'static) -> Self {
+        Verification {
+            state: State::Running(Box::pin(future)),
+        }
+    }
+}
+
+impl fmt::Debug for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Ready(_) => "ready",
+            State::Running(_) => "running",
+        };
+        f.debug_struct("Verification").field("state", &state).finish()
+    }
+}
+
+impl Future for Verification {
+    type Output = Outcome;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        match &mut self.state {
+            State::Ready(outcome) => Poll::Ready(outcome.take().expect("Verification polled after completion")),
+            State::Running(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes() {
+        let style = ErrorStyle::default();
+        let required = Outcome::new(Ok(None), Mode::Required, style);
+        assert!(matches!(required.error(), Some(Error::MissingCredential)));
+        let optional = Outcome::new(Ok(None), Mode::Optional, style);
+        assert!(optional.error().is_none() && optional.principal().is_none());
+        let expired = Outcome::new(Err(Error::Expired), Mode::Optional, style);
+        assert!(matches!(expired.error(), Some(Error::Expired)));
+    }
+}

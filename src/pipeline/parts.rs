@@ -1,0 +1,157 @@
+//! The pipeline's input: what a decision needs from a request, whatever the framework.
+
+use http::HeaderMap;
+
+/// Read access to request headers, whatever `http` version a framework uses.
+///
+/// Implemented for [`http::HeaderMap`]; an adapter for a framework on another
+/// `http` version (actix-web) or for an event format (API Gateway's authorizer
+/// events) implements it over its own header storage, without copying.
+///
+/// ```
+/// use authorizer::pipeline::Headers;
+///
+/// /// Headers as name/value pairs, names in lowercase.
+/// struct Pairs(Vec<(String, String)>);
+///
+/// impl Headers for Pairs {
+///     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+///         self.0.iter().filter(move |(key, _)| key == name).map(|(_, value)| value.as_bytes())
+///     }
+/// }
+/// ```
+pub trait Headers {
+    /// Every value of the header `name` (given in lowercase), in order.
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
+}
+
+impl Headers for HeaderMap {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.get_all(name).iter().map(http::HeaderValue::as_bytes)
+    }
+}
+
+/// What the pipeline reads from a request: the method, the request target as
+/// the client sent it, the headers, and what a transport or gateway knows
+/// beyond them (the request's `http` extensions, a client certificate).
+///
+/// ```
+/// use authorizer::pipeline::RequestParts;
+///
+/// let request = http::Request::get("/items?page=2").body(()).unwrap();
+/// let parts = RequestParts::from_request(&request);
+/// assert_eq!((parts.method(), parts.target()), ("GET", "/items?page=2"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RequestParts<'a, H: ?Sized = HeaderMap> {
+    method: &'a str,
+    target: &'a str,
+    headers: &'a H,
+    extensions: Option<&'a http::Extensions>,
+    client_certificate: Option<&'a [u8]>,
+}
+
+impl<'a, H: Headers + ?Sized> RequestParts<'a, H> {
+    /// A request's method (`GET`), target (`/path?query`, or the absolute form
+    /// a client sent) and headers.
+    pub fn new(method: &'a str, target: &'a str, headers: &'a H) -> Self {
+        RequestParts {
+            method,
+            target,
+            headers,
+            extensions: None,
+            client_certificate: None,
+        }
+    }
+
+    /// The request's `http` extensions, where an [`Upstream`](super::Upstream)
+    /// source finds what a gateway established.
+    pub fn with_extensions(mut self, extensions: &'a http::Extensions) -> Self {
+        self.extensions = Some(extensions);
+        self
+    }
+
+    /// The client's TLS certificate (DER), when the connection presented one;
+    /// what certificate-bound tokens are checked against.
+    pub fn with_client_certificate(mut self, der: &'a [u8]) -> Self {
+        self.client_certificate = Some(der);
+        self
+    }
+
+    /// The method, as sent (`GET`).
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The request target, as sent (`/items?page=2`).
+    pub fn target(&self) -> &'a str {
+        self.target
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &'a H {
+        self.headers
+    }
+
+    /// The request's `http` extensions, if the adapter has them.
+    pub fn extensions(&self) -> Option<&'a http::Extensions> {
+        self.extensions
+    }
+
+    /// The client certificate (DER), if any.
+    pub fn client_certificate(&self) -> Option<&'a [u8]> {
+        self.client_certificate
+    }
+
+    /// Whether the method is safe (RFC 9110 §9.2.1): such requests cannot
+    /// change state, so a cookie credential needs no anti-CSRF proof on them.
+    pub fn is_safe_method(&self) -> bool {
+        is_safe(self.method)
+    }
+}
+
+impl<'a> RequestParts<'a, HeaderMap> {
+    /// The parts of an `http` request (tower, axum, hyper, tonic, `lambda_http`),
+    /// with its extensions.
+    pub fn from_request<B>(request: &'a http::Request<B>) -> Self {
+        let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        RequestParts::new(request.method().as_str(), target, request.headers()).with_extensions(request.extensions())
+    }
+}
+
+/// Safe methods (RFC 9110 §9.2.1), by name: case-sensitive, as methods are.
+pub(crate) fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_methods() {
+        for m in ["GET", "HEAD", "OPTIONS", "TRACE"] {
+            assert!(is_safe(m), "{m}");
+        }
+        for m in ["POST", "PUT", "PATCH", "DELETE", "CONNECT", "PROPFIND", "get", ""] {
+            assert!(!is_safe(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn parts_of_an_http_request() {
+        let request = http::Request::post("https://api.example.com/a/b?c=d")
+            .header("x-one", "1")
+            .header("x-one", "2")
+            .body(())
+            .unwrap();
+        let parts = RequestParts::from_request(&request);
+        assert_eq!(parts.method(), "POST");
+        assert_eq!(parts.target(), "/a/b?c=d");
+        assert!(!parts.is_safe_method());
+        assert!(parts.extensions().is_some());
+        assert!(parts.client_certificate().is_none());
+        let values: Vec<&[u8]> = parts.headers().header_values("x-one").collect();
+        assert_eq!(values, [b"1".as_slice(), b"2".as_slice()]);
+    }
+}

@@ -1,0 +1,214 @@
+//! [`AuthLayer`]: runs the pipeline and records its outcome in the request.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::body::ResponseBody;
+use super::rejection_response;
+use crate::pipeline::{Attempt, Authenticator, Mode, Outcome, RequestParts, Verification};
+
+/// A tower [`Layer`] that authenticates every request and puts the
+/// [`Principal`](crate::Principal) in its extensions (with the
+/// [principal protocol](crate::pipeline::Authentication)'s marker).
+///
+/// In [`required`](AuthLayer::required) mode a request without a valid
+/// credential is answered 401; in [`optional`](AuthLayer::optional) mode it
+/// passes without a principal, but an invalid or expired credential is still
+/// refused (a client that sent one must learn it is bad).
+///
+/// ```
+/// use authorizer::tower::AuthLayer;
+/// use authorizer::{Issuer, Principal, Verifier};
+/// use axum::{Router, routing::get};
+///
+/// # fn app() -> Result<Router, authorizer::ConfigError> {
+/// let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+/// let app = Router::new()
+///     .route("/me", get(|p: Principal| async move { p.id().to_owned() }))
+///     .layer(AuthLayer::required(verifier));
+/// # Ok(app) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    auth: Authenticator,
+    mode: Mode,
+}
+
+impl AuthLayer {
+    /// Every request must carry a valid credential.
+    pub fn required(auth: impl Into<Authenticator>) -> Self {
+        AuthLayer::new(auth, Mode::Required)
+    }
+
+    /// Requests without a credential pass anonymously; bad credentials do not.
+    pub fn optional(auth: impl Into<Authenticator>) -> Self {
+        AuthLayer::new(auth, Mode::Optional)
+    }
+
+    /// Authenticates with `auth` in `mode`.
+    pub fn new(auth: impl Into<Authenticator>, mode: Mode) -> Self {
+        AuthLayer {
+            auth: auth.into(),
+            mode,
+        }
+    }
+
+    /// The pipeline this layer runs.
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`AuthLayer`].
+#[derive(Debug, Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    layer: AuthLayer,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = AuthFuture<S, ReqBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let attempt = self
+            .layer
+            .auth
+            .authenticate(&RequestParts::from_request(&request), self.layer.mode);
+        match attempt {
+            Attempt::Ready(outcome) => AuthFuture::decided(outcome, request, &mut self.inner),
+            Attempt::Pending(verification) => {
+                // The ready service goes into the future; a fresh clone stays (as tower-http does).
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                AuthFuture::verifying(verification, request, inner)
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`AuthService`].
+    pub struct AuthFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        Verifying {
+            #[pin]
+            verification: Verification,
+            request: Option<Request<B>>,
+            inner: S,
+        },
+        Calling {
+            #[pin]
+            future: S::Future,
+        },
+        Rejected {
+            response: Option<Response<bytes::Bytes>>,
+        },
+    }
+}
+
+impl<S, B, ResBody> AuthFuture<S, B>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    fn verifying(verification: Verification, request: Request<B>, inner: S) -> Self {
+        AuthFuture {
+            state: State::Verifying {
+                verification,
+                request: Some(request),
+                inner,
+            },
+        }
+    }
+
+    fn decided(outcome: Outcome, request: Request<B>, inner: &mut S) -> Self {
+        AuthFuture {
+            state: next(outcome, request, inner),
+        }
+    }
+}
+
+/// Records the outcome and calls the inner service, or holds the rejection.
+fn next<S, B, ResBody>(outcome: Outcome, mut request: Request<B>, inner: &mut S) -> State<S, B>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    match outcome.record(request.extensions_mut()) {
+        Ok(()) => State::Calling {
+            future: inner.call(request),
+        },
+        Err(rejection) => State::Rejected {
+            response: Some(rejection_response(&rejection)),
+        },
+    }
+}
+
+impl<S, B, ResBody> Future for AuthFuture<S, B>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Calling { future } => {
+                    return future.poll(cx).map_ok(|response| response.map(ResponseBody::inner));
+                }
+                StateProj::Rejected { response } => {
+                    let response = response.take().expect("AuthFuture polled after completion");
+                    return Poll::Ready(Ok(response.map(ResponseBody::rejection)));
+                }
+                StateProj::Verifying {
+                    verification,
+                    request,
+                    inner,
+                } => {
+                    let outcome = ready!(verification.poll(cx));
+                    let request = request.take().expect("AuthFuture polled after completion");
+                    let state = next(outcome, request, inner);
+                    this.state.set(state);
+                }
+            }
+        }
+    }
+}

@@ -4,8 +4,7 @@
 
 #![cfg(all(feature = "actix-web", feature = "testing"))]
 
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::support;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;

@@ -6,8 +6,8 @@
 //! Each test names its source: an RFC 8725 (JWT Best Current Practices)
 //! section, another RFC, or a CVE of another verifier that made the mistake.
 
-mod adversary;
-mod common;
+use crate::adversary;
+use crate::common;
 
 use std::time::Instant;
 

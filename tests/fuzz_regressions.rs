@@ -8,8 +8,7 @@
 //! says what it was, fix the bug, and add a named test below if the input
 //! deserves a description.
 
-#[path = "../fuzz/src/lib.rs"]
-mod checks;
+use crate::checks;
 
 use std::path::Path;
 
@@ -17,6 +16,7 @@ type Check = fn(&[u8]);
 
 /// The targets and their checks (`gateway` only with the `lambda` feature).
 fn targets() -> Vec<(&'static str, Check)> {
+    #[cfg_attr(not(feature = "lambda"), allow(unused_mut))]
     let mut targets: Vec<(&'static str, Check)> = vec![
         ("credentials", checks::credentials),
         ("token", checks::token),

@@ -1,7 +1,7 @@
 //! The foundation over real HTTP: an axum server with `AuthLayer` on
 //! 127.0.0.1, tokens from a `TestIssuer` whose JWKS is served on 127.0.0.1.
 
-mod common;
+use crate::common;
 
 use authorizer::credential::Credentials;
 use authorizer::testing::{RSA_PUBLIC_PEM, TestIssuer, encode_parts};

@@ -10,8 +10,7 @@
 //! Abuse: documents that are huge (declared or streamed), endless, slow,
 //! deeply nested or redirected are refused without replacing the last good set.
 
-mod adversary;
-mod common;
+use crate::adversary;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -14,10 +14,9 @@ use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, ErrorStyle, Source};
 use serde_json::{Value, json};
 
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::support;
 
-mod events;
+use crate::events;
 use events::{BASE, fixture, token_event, with_token};
 
 /// The example authorizer's own table.

@@ -24,10 +24,9 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, oneshot};
 
-#[path = "../examples/support/mod.rs"]
-mod support;
+use crate::support;
 
-mod events;
+use crate::events;
 use events::{BASE, fixture, http_at, rest_at, token_event, with_token};
 
 /// What the function answered: `/response` or `/error`.

@@ -4,8 +4,7 @@
 
 #![cfg(feature = "lambda")]
 
-#[path = "../examples/support/routes.rs"]
-mod routes;
+use crate::common::routes;
 
 use authorizer::lambda::{gateway_only, gateway_or_verify, principal_from_extensions};
 use authorizer::testing::TestIssuer;
@@ -15,7 +14,7 @@ use axum::body::to_bytes;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-mod events;
+use crate::events;
 use events::{fixture, http_at, rest_at, with_token};
 
 fn request(event: &Value) -> lambda_http::Request {

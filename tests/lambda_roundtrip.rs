@@ -18,7 +18,7 @@ use authorizer::{ContextClaims, Principal, PrincipalMapping, Source};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-mod events;
+use crate::events;
 use events::fixture;
 
 fn runtime() -> tokio::runtime::Runtime {

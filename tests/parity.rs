@@ -1,12 +1,12 @@
 //! Parity: the same demo API on axum (tower `AuthLayer` and `RequireLayer`) and
-//! on actix-web (`Auth` and `Authorize`), served over real HTTP on 127.0.0.1,
+//! on actix-web (`AuthMiddleware` and `RequireMiddleware`), served over real HTTP on 127.0.0.1,
 //! must answer every request of one table with the same status,
 //! `WWW-Authenticate` and JSON body, in both error styles, on a cold and on a
 //! warm token cache.
 
 #![cfg(all(feature = "actix-web", feature = "axum", feature = "testing"))]
 
-mod common;
+use crate::common;
 
 use actix_web::HttpServer;
 use actix_web::dev::ServerHandle;
@@ -22,8 +22,7 @@ const ALLOWED_ORIGIN: &str = "https://app.example.com";
 // The quickstart's routes on axum (`common::demo_app`, from
 // `examples/support/routes.rs`) and the actix example's own routes.
 #[allow(dead_code)]
-#[path = "../examples/actix.rs"]
-mod actix_example;
+use crate::actix_example;
 
 /// Serves the actix app on 127.0.0.1 (a free port) from its own thread and
 /// actix system; returns the base URL and a handle to stop it.

@@ -1,7 +1,7 @@
 //! Claim requirements over real HTTP: the quickstart's routes, the extractor
 //! form, and a route table read from configuration.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

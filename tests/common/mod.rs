@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 #[path = "../../examples/support/routes.rs"]
-mod routes;
+pub mod routes;
 
 use authorizer::Authenticator;
 use axum::Router;

@@ -1,0 +1,33 @@
+//! The integration suite, one binary with a module per topic (the library,
+//! axum, actix-web and the test issuer are linked once). `tests/logging.rs`
+//! is a binary of its own: it installs a process-wide tracing subscriber.
+//!
+//! Every server a test talks to runs on 127.0.0.1 inside the test.
+
+// Shared helpers.
+#[cfg(all(feature = "actix-web", feature = "axum", feature = "testing"))]
+#[path = "../examples/actix.rs"]
+mod actix_example;
+mod adversary;
+#[path = "../fuzz/src/lib.rs"]
+mod checks;
+mod common;
+#[cfg(feature = "lambda")]
+mod events;
+#[cfg(feature = "testing")]
+#[path = "../examples/support/mod.rs"]
+mod support;
+
+// Topics.
+mod actix;
+mod attacks;
+mod fuzz_regressions;
+mod http;
+mod jwks;
+mod keysets;
+mod lambda_authorizer;
+mod lambda_e2e;
+mod lambda_gateway;
+mod lambda_roundtrip;
+mod parity;
+mod requirements;

@@ -5,8 +5,11 @@
 //! Every server a test talks to runs on 127.0.0.1 inside the test.
 
 // Shared helpers.
+// The actix example, compiled whole for the parity test, brings its own copy
+// of `support`.
 #[cfg(all(feature = "actix-web", feature = "axum", feature = "testing"))]
 #[path = "../examples/actix.rs"]
+#[allow(clippy::duplicate_mod)]
 mod actix_example;
 mod adversary;
 #[path = "../fuzz/src/lib.rs"]

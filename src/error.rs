@@ -219,6 +219,32 @@ impl Error {
         }
     }
 
+    /// The gRPC status code this error is answered with on a gRPC request:
+    /// `UNAUTHENTICATED` (16) where HTTP says 401, `PERMISSION_DENIED` (7) for
+    /// 403, `UNAVAILABLE` (14) for 503 and `INTERNAL` (13) for 500.
+    pub fn grpc_code(&self) -> u16 {
+        match self.status() {
+            StatusCode::UNAUTHORIZED => 16,
+            StatusCode::FORBIDDEN => 7,
+            StatusCode::SERVICE_UNAVAILABLE => 14,
+            _ => 13,
+        }
+    }
+
+    /// The `grpc-message` for this error: what a client may act on (expired
+    /// or invalid, which requirement kind), never the internal reason.
+    pub fn grpc_message(&self) -> &'static str {
+        match self {
+            Error::MissingCredential => "authentication required",
+            Error::InvalidToken(_) => INVALID_TOKEN_DESCRIPTION,
+            Error::Expired => EXPIRED_DESCRIPTION,
+            Error::CsrfRejected => "anti-CSRF check failed",
+            Error::Forbidden(_) => "the credential does not meet this method's requirements",
+            Error::KeysUnavailable => "the service cannot verify credentials right now",
+            Error::MissingLayer => "internal server error",
+        }
+    }
+
     /// Renders the error for a client in the given style.
     pub fn to_response(&self, style: ErrorStyle) -> ErrorResponse {
         ErrorResponse {
@@ -430,6 +456,26 @@ mod tests {
         assert_eq!(
             body(&Error::InvalidToken(InvalidToken::Audience), ErrorStyle::Rfc6750),
             json!({"error": "invalid_token", "error_description": INVALID_TOKEN_DESCRIPTION})
+        );
+    }
+
+    #[test]
+    fn grpc_codes_follow_the_http_status() {
+        assert_eq!(Error::MissingCredential.grpc_code(), 16);
+        assert_eq!(Error::Expired.grpc_code(), 16);
+        assert_eq!(Error::InvalidToken(InvalidToken::Signature).grpc_code(), 16);
+        assert_eq!(Error::Forbidden(Denied::default()).grpc_code(), 7);
+        assert_eq!(Error::CsrfRejected.grpc_code(), 7);
+        assert_eq!(Error::KeysUnavailable.grpc_code(), 14);
+        assert_eq!(Error::MissingLayer.grpc_code(), 13);
+        assert_ne!(
+            Error::Expired.grpc_message(),
+            Error::InvalidToken(InvalidToken::Signature).grpc_message()
+        );
+        assert!(
+            !Error::InvalidToken(InvalidToken::Audience)
+                .grpc_message()
+                .contains("audience")
         );
     }
 

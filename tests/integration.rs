@@ -25,6 +25,7 @@ mod support;
 mod actix;
 mod attacks;
 mod fuzz_regressions;
+mod grpc;
 mod http;
 mod jwks;
 mod keysets;

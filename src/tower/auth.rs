@@ -176,7 +176,7 @@ where
             future: inner.call(request),
         },
         Err(rejection) => State::Rejected {
-            response: Some(rejection_response(&rejection)),
+            response: Some(rejection_response(&rejection, &request)),
         },
     }
 }

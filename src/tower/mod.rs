@@ -3,7 +3,13 @@
 //!
 //! Both answer with a [`ResponseBody`] around the inner service's body, so
 //! they fit any tower HTTP server whose bodies carry `Bytes`: axum, hyper and
-//! tonic alike.
+//! tonic alike. A refusal is written for the kind of request it answers: a
+//! gRPC request (`content-type: application/grpc...`) gets a trailers-only
+//! response (HTTP 200, `grpc-status` 16 `UNAUTHENTICATED`, 7
+//! `PERMISSION_DENIED`, 14 `UNAVAILABLE`, and a `grpc-message` that says
+//! expired or invalid, never why), any other request the status,
+//! `WWW-Authenticate` and JSON body of the configured error style. One layer
+//! can so front a server that speaks both.
 //!
 //! ```
 //! use authorizer::require::scope;
@@ -31,9 +37,85 @@ pub use auth::{AuthFuture, AuthLayer, AuthService};
 pub use body::ResponseBody;
 pub use require::{RequireFuture, RequireLayer, RequireService};
 
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Request, Response};
+
 use crate::error::Rejection;
 
-/// A rejection as an `http` response: status, `WWW-Authenticate` and JSON body.
-fn rejection_response(rejection: &Rejection) -> http::Response<bytes::Bytes> {
-    rejection.to_response().into_http()
+/// A rejection as the response `request` expects: gRPC's trailers-only form
+/// for a gRPC request, else status, `WWW-Authenticate` and JSON body.
+fn rejection_response<B>(rejection: &Rejection, request: &Request<B>) -> Response<Bytes> {
+    let rendered = rejection.to_response();
+    if !is_grpc(request) {
+        return rendered.into_http();
+    }
+    let error = rejection.error();
+    let mut response = Response::new(Bytes::new());
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.insert("grpc-status", HeaderValue::from(error.grpc_code()));
+    headers.insert("grpc-message", HeaderValue::from_static(error.grpc_message()));
+    if let Some(challenge) = rendered.www_authenticate {
+        headers.insert(http::header::WWW_AUTHENTICATE, challenge);
+    }
+    response
+}
+
+/// gRPC requests are told apart by their content type (`application/grpc`,
+/// `application/grpc+proto`, ...), as gRPC servers do.
+fn is_grpc<B>(request: &Request<B>) -> bool {
+    request.headers().get(CONTENT_TYPE).is_some_and(|value| {
+        let value = value.as_bytes();
+        value.len() >= 16
+            && value[..16].eq_ignore_ascii_case(b"application/grpc")
+            && matches!(value.get(16), None | Some(b'+' | b';'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, ErrorStyle};
+
+    fn request(content_type: Option<&str>) -> Request<()> {
+        let mut request = Request::new(());
+        if let Some(value) = content_type {
+            request.headers_mut().insert(CONTENT_TYPE, value.parse().unwrap());
+        }
+        request
+    }
+
+    #[test]
+    fn grpc_requests_by_content_type() {
+        for grpc in [
+            "application/grpc",
+            "application/grpc+proto",
+            "Application/GRPC;charset=x",
+        ] {
+            assert!(is_grpc(&request(Some(grpc))), "{grpc}");
+        }
+        for other in [
+            "application/json",
+            "application/grpc-web",
+            "application/grpcx",
+            "text/plain",
+        ] {
+            assert!(!is_grpc(&request(Some(other))), "{other}");
+        }
+        assert!(!is_grpc(&request(None)));
+    }
+
+    #[test]
+    fn a_grpc_refusal_is_trailers_only() {
+        let rejection = Rejection::new(Error::Expired, ErrorStyle::Rfc6750);
+        let response = rejection_response(&rejection, &request(Some("application/grpc")));
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["grpc-status"], "16");
+        assert_eq!(response.headers()["grpc-message"], "the access token expired");
+        assert!(response.body().is_empty());
+        let http = rejection_response(&rejection, &request(Some("application/json")));
+        assert_eq!(http.status(), 401);
+        assert!(!http.body().is_empty());
+    }
 }

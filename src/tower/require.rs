@@ -92,7 +92,7 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         match Authentication::authorize(request.extensions(), &self.requirement) {
             Ok(_) => RequireFuture::calling(self.inner.call(request)),
-            Err(rejection) => RequireFuture::rejected(rejection_response(&rejection)),
+            Err(rejection) => RequireFuture::rejected(rejection_response(&rejection, &request)),
         }
     }
 }

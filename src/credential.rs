@@ -5,7 +5,6 @@ use std::fmt;
 use http::{HeaderMap, Method, header};
 
 use crate::error::{Error, InvalidToken};
-use crate::pipeline::{Headers, is_safe};
 use crate::principal::Source;
 
 /// One place a credential can be read from.
@@ -199,6 +198,40 @@ impl Credentials {
     }
 }
 
+/// Read access to request headers, whatever `http` version a framework uses.
+///
+/// Implemented for [`http::HeaderMap`]; an adapter for a framework on another
+/// `http` version (actix-web) or for an event format (API Gateway's authorizer
+/// events) implements it over its own header storage, without copying.
+///
+/// ```
+/// use authorizer::credential::Headers;
+///
+/// /// Headers as name/value pairs, names in lowercase.
+/// struct Pairs(Vec<(String, String)>);
+///
+/// impl Headers for Pairs {
+///     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+///         self.0.iter().filter(move |(key, _)| key == name).map(|(_, value)| value.as_bytes())
+///     }
+/// }
+/// ```
+pub trait Headers {
+    /// Every value of the header `name` (given in lowercase), in order.
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
+}
+
+impl Headers for HeaderMap {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.get_all(name).iter().map(http::HeaderValue::as_bytes)
+    }
+}
+
+/// Safe methods (RFC 9110 §9.2.1), by name: case-sensitive, as methods are.
+pub(crate) fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
 /// A header value as text, if it is ASCII. Header maps already refuse control
 /// characters, so ASCII here means visible ASCII, as `HeaderValue::to_str`
 /// requires; both checks below are word-at-a-time, which matters for the
@@ -277,6 +310,16 @@ mod tests {
     fn get_with(c: &Credentials, m: Method, pairs: &[(&str, &str)]) -> Result<Option<(String, Source)>, Error> {
         let h = headers(pairs);
         c.extract(&m, &h).map(|o| o.map(|c| (c.token().to_owned(), c.source())))
+    }
+
+    #[test]
+    fn safe_methods() {
+        for m in ["GET", "HEAD", "OPTIONS", "TRACE"] {
+            assert!(is_safe(m), "{m}");
+        }
+        for m in ["POST", "PUT", "PATCH", "DELETE", "CONNECT", "PROPFIND", "get", ""] {
+            assert!(!is_safe(m), "{m}");
+        }
     }
 
     #[test]

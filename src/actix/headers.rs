@@ -7,8 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
+use crate::credential::Headers;
 use crate::error::{ErrorResponse, Rejection};
-use crate::pipeline::{Headers, RequestExtensions, RequestParts};
+use crate::pipeline::{RequestExtensions, RequestParts};
 
 /// Lets the core read credentials straight from actix's header map, without
 /// copying it. Standard names are looked up by hash; others (`rid`,

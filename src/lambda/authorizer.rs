@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use super::context::{BODY_KEY, PRINCIPAL_ID_KEY, authorizer_context};
 use super::routes::{RouteTable, glob_matches};
 use crate::Authenticator;
+use crate::credential::Headers;
 use crate::error::{ClaimError, Denied, Error, ErrorStyle};
-use crate::pipeline::{Headers, Mode, RequestParts};
+use crate::pipeline::{Mode, RequestParts};
 use crate::principal::{Principal, Source};
 
 /// What the policy of an IAM-policy answer covers.

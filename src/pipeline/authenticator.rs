@@ -5,7 +5,8 @@ use std::sync::{Arc, LazyLock};
 
 use super::Upstream;
 use super::outcome::{Attempt, Mode, Outcome, Verification};
-use super::parts::{Headers, RequestParts};
+use super::parts::RequestParts;
+use crate::credential::Headers;
 use crate::credential::{Credential, Credentials};
 use crate::error::{Error, ErrorStyle, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping, Source};

@@ -21,8 +21,7 @@ mod protocol;
 
 pub(crate) use authenticator::Authenticator;
 pub use outcome::{Attempt, Mode, Outcome, Verification};
-pub(crate) use parts::is_safe;
-pub use parts::{Headers, RequestParts};
+pub use parts::RequestParts;
 pub use protocol::{Authentication, RequestExtensions};
 
 use crate::error::Error;

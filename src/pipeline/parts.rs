@@ -2,34 +2,7 @@
 
 use http::HeaderMap;
 
-/// Read access to request headers, whatever `http` version a framework uses.
-///
-/// Implemented for [`http::HeaderMap`]; an adapter for a framework on another
-/// `http` version (actix-web) or for an event format (API Gateway's authorizer
-/// events) implements it over its own header storage, without copying.
-///
-/// ```
-/// use authorizer::pipeline::Headers;
-///
-/// /// Headers as name/value pairs, names in lowercase.
-/// struct Pairs(Vec<(String, String)>);
-///
-/// impl Headers for Pairs {
-///     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-///         self.0.iter().filter(move |(key, _)| key == name).map(|(_, value)| value.as_bytes())
-///     }
-/// }
-/// ```
-pub trait Headers {
-    /// Every value of the header `name` (given in lowercase), in order.
-    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
-}
-
-impl Headers for HeaderMap {
-    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        self.get_all(name).iter().map(http::HeaderValue::as_bytes)
-    }
-}
+use crate::credential::{Headers, is_safe};
 
 /// What the pipeline reads from a request: the method, the request target as
 /// the client sent it, the headers, and what a transport or gateway knows
@@ -119,24 +92,9 @@ impl<'a> RequestParts<'a, HeaderMap> {
     }
 }
 
-/// Safe methods (RFC 9110 §9.2.1), by name: case-sensitive, as methods are.
-pub(crate) fn is_safe(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn safe_methods() {
-        for m in ["GET", "HEAD", "OPTIONS", "TRACE"] {
-            assert!(is_safe(m), "{m}");
-        }
-        for m in ["POST", "PUT", "PATCH", "DELETE", "CONNECT", "PROPFIND", "get", ""] {
-            assert!(!is_safe(m), "{m}");
-        }
-    }
 
     #[test]
     fn parts_of_an_http_request() {

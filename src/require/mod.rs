@@ -20,9 +20,11 @@
 //! # let _ = requirement;
 //! ```
 //!
-//! Per route, [`RequireLayer`](crate::tower::RequireLayer) enforces a requirement in any tower stack (axum's
-//! `Router::route_layer`), and with the `axum` feature the [`Require`] extractor
-//! does it from a handler's signature. Nothing here depends on a framework.
+//! Nothing here depends on a framework: the adapters enforce a requirement per
+//! route (`tower::RequireLayer` in any tower stack, `actix::RequireMiddleware`
+//! on actix-web), and the [`Require`] extractor does it from a handler's
+//! signature in both; all of them through the pipeline's
+//! [`Authentication::authorize`](crate::pipeline::Authentication::authorize).
 //!
 //! # Checks and their failures
 //!

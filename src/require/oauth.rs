@@ -1,4 +1,4 @@
-//! Presets for OAuth 2.0 scopes ([`Principal::scopes`](crate::Principal::scopes),
+//! Presets for OAuth 2.0 scopes ([`Principal::scopes`](crate::principal::Principal::scopes),
 //! read from `scope` or `scp`). A failed scope check is answered with RFC 6750's
 //! `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."`.
 

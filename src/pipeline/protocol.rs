@@ -65,16 +65,6 @@ const NO_LAYER: &str = "a handler or requirement asked for the principal, but no
                         authorizer::actix::AuthMiddleware (actix-web) around the route";
 
 impl Authentication {
-    /// The marker for errors written in `style`.
-    pub fn new(style: ErrorStyle) -> Self {
-        Authentication { style }
-    }
-
-    /// The style errors for this request are written in.
-    pub fn style(&self) -> ErrorStyle {
-        self.style
-    }
-
     /// Writes what authentication found: the marker, and the principal if any.
     pub fn record<E: RequestExtensions + ?Sized>(extensions: &mut E, style: ErrorStyle, principal: Option<Principal>) {
         extensions.insert_value(Authentication { style });

@@ -77,3 +77,28 @@ impl<B: Body<Data = Bytes>> Body for ResponseBody<B> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::{BodyExt, Full};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_rejection_body_is_its_bytes_once() {
+        let body = ResponseBody::<Full<Bytes>>::rejection(Bytes::from_static(b"{\"message\":\"unauthorised\"}"));
+        assert_eq!(body.size_hint().exact(), Some(26));
+        assert!(!body.is_end_stream());
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "{\"message\":\"unauthorised\"}");
+        let empty = ResponseBody::<Full<Bytes>>::rejection(Bytes::new());
+        assert!(empty.is_end_stream());
+        assert_eq!(empty.size_hint().exact(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn an_inner_body_passes_through() {
+        let body = ResponseBody::inner(Full::new(Bytes::from_static(b"hello")));
+        assert_eq!(body.size_hint().exact(), Some(5));
+        assert_eq!(body.collect().await.unwrap().to_bytes(), "hello");
+    }
+}

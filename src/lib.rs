@@ -26,9 +26,9 @@ pub mod tower;
 pub use error::{ClaimError, ClaimReason, Denied, Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};
 pub use pipeline::authenticator::Authenticator;
 pub use principal::{ClaimTypeError, Claims, ContextClaims, ContextValue, Principal, PrincipalMapping, Source};
-pub use verify::{
-    ConfigError, DEFAULT_CACHE_CAPACITY, FetchPolicy, Issuer, KeyError, KeySet, Verifier, VerifierBuilder,
-};
+#[cfg(feature = "remote-keys")]
+pub use verify::FetchPolicy;
+pub use verify::{ConfigError, DEFAULT_CACHE_CAPACITY, Issuer, KeyError, KeySet, Verifier, VerifierBuilder};
 
 /// The signature algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;

@@ -59,6 +59,7 @@ impl<R: RequirementSpec> Require<R> {
 
 impl<R> Require<R> {
     /// A principal that an adapter has checked against `R`'s requirement.
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
     pub(crate) fn new(principal: Principal) -> Self {
         Require {
             principal,

@@ -18,6 +18,7 @@ use super::keys::{KeySet, Lookup};
 use crate::error::Error;
 
 /// How remote key sets are fetched and cached.
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchPolicy {
     /// How long keys are fresh when the response has no `Cache-Control: max-age` (default 10 min).

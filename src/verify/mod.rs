@@ -1,6 +1,7 @@
 //! Token verification: algorithm, key, signature, issuer, audience, time.
 
 mod cache;
+#[cfg(feature = "remote-keys")]
 mod jwks;
 pub(crate) mod keys;
 mod token;
@@ -10,12 +11,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
+#[cfg(feature = "remote-keys")]
 use url::Url;
 
+#[cfg(feature = "remote-keys")]
 pub use jwks::FetchPolicy;
 pub use keys::{KeyError, KeySet};
 
 use self::cache::TokenCache;
+#[cfg(feature = "remote-keys")]
 use self::jwks::RemoteKeys;
 use self::keys::{Algorithms, Lookup};
 use self::token::Parts;
@@ -42,23 +46,30 @@ pub struct Issuer {
     iss: String,
     audiences: Vec<String>,
     keys: IssuerKeys,
+    #[cfg(feature = "remote-keys")]
     policy: FetchPolicy,
 }
 
 #[derive(Debug, Clone)]
 enum IssuerKeys {
     Static(KeySet),
+    #[cfg(feature = "remote-keys")]
     Jwks(String),
+    #[cfg(feature = "remote-keys")]
     Discovery,
 }
 
 impl Issuer {
     /// Keys found through `{iss}/.well-known/openid-configuration`.
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
     pub fn discover(iss: impl Into<String>) -> Self {
         Issuer::with_keys(iss, IssuerKeys::Discovery)
     }
 
     /// Keys fetched from a JWKS URL.
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
     pub fn jwks(iss: impl Into<String>, jwks_url: impl Into<String>) -> Self {
         Issuer::with_keys(iss, IssuerKeys::Jwks(jwks_url.into()))
     }
@@ -73,6 +84,7 @@ impl Issuer {
             iss: iss.into(),
             audiences: Vec::new(),
             keys,
+            #[cfg(feature = "remote-keys")]
             policy: FetchPolicy::default(),
         }
     }
@@ -91,6 +103,8 @@ impl Issuer {
     }
 
     /// How the remote key set is fetched and cached.
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
     pub fn fetch_policy(mut self, policy: FetchPolicy) -> Self {
         self.policy = policy;
         self
@@ -108,6 +122,8 @@ pub enum ConfigError {
     #[error("issuer {0} is configured twice")]
     DuplicateIssuer(String),
     /// A URL does not parse or is not allowed.
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
     #[error("issuer {iss}: {reason}")]
     Url {
         /// The issuer.
@@ -122,6 +138,8 @@ pub enum ConfigError {
     #[error("algorithm list is empty")]
     NoAlgorithm,
     /// The HTTP client could not be built.
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
     #[error("HTTP client: {0}")]
     Client(String),
 }
@@ -137,6 +155,7 @@ pub struct VerifierBuilder {
     max_age: Option<Duration>,
     mapping: PrincipalMapping,
     cache_capacity: u64,
+    #[cfg(feature = "remote-keys")]
     client: Option<reqwest::Client>,
 }
 
@@ -193,7 +212,11 @@ impl VerifierBuilder {
     }
 
     /// The HTTP client for key fetches (custom CA, proxy, mTLS). Its own
-    /// timeouts apply besides [`FetchPolicy::timeout`].
+    /// timeouts apply besides [`FetchPolicy::timeout`]. With `rust-crypto`
+    /// alone, reqwest has no rustls crypto provider of its own: give this
+    /// client one, or install a process default before building it.
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
@@ -206,12 +229,10 @@ impl VerifierBuilder {
         if self.issuers.is_empty() {
             return Err(ConfigError::NoIssuer);
         }
+        #[cfg(feature = "remote-keys")]
         let client = match self.client {
             Some(client) => client,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| ConfigError::Client(e.to_string()))?,
+            None => default_client()?,
         };
         let allowed = match &self.algorithms {
             Some(list) => Algorithms::of(list),
@@ -225,7 +246,12 @@ impl VerifierBuilder {
             if issuers.iter().any(|i| i.iss == issuer.iss) {
                 return Err(ConfigError::DuplicateIssuer(issuer.iss));
             }
-            issuers.push(IssuerState::new(issuer, allowed, &client)?);
+            issuers.push(IssuerState::new(
+                issuer,
+                allowed,
+                #[cfg(feature = "remote-keys")]
+                &client,
+            )?);
         }
         Ok(Verifier {
             inner: Arc::new(Inner {
@@ -241,6 +267,18 @@ impl VerifierBuilder {
     }
 }
 
+/// The client for key fetches when none is given: rustls, no redirects.
+#[cfg(feature = "remote-keys")]
+fn default_client() -> Result<reqwest::Client, ConfigError> {
+    let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    // With aws-lc-rs, reqwest's own rustls setup uses that provider; without
+    // it, reqwest has no provider of its own and takes ours.
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    let builder =
+        builder.tls_backend_preconfigured(crate::crypto::tls_config().map_err(|e| ConfigError::Client(e.to_string()))?);
+    builder.build().map_err(|e| ConfigError::Client(e.to_string()))
+}
+
 struct IssuerState {
     iss: String,
     audiences: Vec<String>,
@@ -250,16 +288,23 @@ struct IssuerState {
 
 enum KeySource {
     Static(Arc<KeySet>),
+    #[cfg(feature = "remote-keys")]
     Remote(Box<RemoteKeys>),
 }
 
 impl IssuerState {
-    fn new(issuer: Issuer, allowed: Algorithms, client: &reqwest::Client) -> Result<Self, ConfigError> {
+    fn new(
+        issuer: Issuer,
+        allowed: Algorithms,
+        #[cfg(feature = "remote-keys")] client: &reqwest::Client,
+    ) -> Result<Self, ConfigError> {
+        #[cfg(feature = "remote-keys")]
         let url_error = |reason: String| ConfigError::Url {
             iss: issuer.iss.clone(),
             reason,
         };
         // Symmetric algorithms only ever with a configured secret.
+        #[cfg(feature = "remote-keys")]
         let asymmetric = allowed.intersect(Algorithms::ASYMMETRIC);
         let (keys, algorithms) = match issuer.keys {
             IssuerKeys::Static(set) => {
@@ -269,12 +314,14 @@ impl IssuerState {
                 }
                 (KeySource::Static(Arc::new(set)), algorithms)
             }
+            #[cfg(feature = "remote-keys")]
             IssuerKeys::Jwks(url) => {
                 let url = Url::parse(&url).map_err(|e| url_error(e.to_string()))?;
                 jwks::check_url(&url, issuer.policy.allow_plain_http).map_err(url_error)?;
                 let remote = RemoteKeys::new(jwks::Location::Jwks(url), issuer.policy.clone(), client.clone());
                 (KeySource::Remote(Box::new(remote)), asymmetric)
             }
+            #[cfg(feature = "remote-keys")]
             IssuerKeys::Discovery => {
                 let url = Url::parse(&issuer.iss).map_err(|e| url_error(e.to_string()))?;
                 jwks::check_url(&url, issuer.policy.allow_plain_http).map_err(url_error)?;
@@ -299,9 +346,11 @@ impl IssuerState {
         })
     }
 
+    #[cfg_attr(not(feature = "remote-keys"), allow(unused_variables))]
     async fn keys_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<Arc<KeySet>, Error> {
         match &self.keys {
             KeySource::Static(keys) => Ok(keys.clone()),
+            #[cfg(feature = "remote-keys")]
             KeySource::Remote(remote) => remote.keys_for(kid, alg).await,
         }
     }
@@ -361,6 +410,7 @@ impl Verifier {
             max_age: None,
             mapping: PrincipalMapping::default(),
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            #[cfg(feature = "remote-keys")]
             client: None,
         }
     }
@@ -598,6 +648,29 @@ mod tests {
     #[test]
     fn configuration_errors() {
         assert!(matches!(Verifier::builder().build(), Err(ConfigError::NoIssuer)));
+        let hs_only = KeySet::new().with_secret(Algorithm::HS256, &[1; 32], None).unwrap();
+        let twice = Verifier::builder()
+            .issuer(Issuer::static_keys("x", hs_only.clone()))
+            .issuer(Issuer::static_keys("x", hs_only.clone()))
+            .build();
+        assert!(matches!(twice, Err(ConfigError::DuplicateIssuer(_))));
+        let no_fit = Verifier::builder()
+            .issuer(Issuer::static_keys("x", hs_only.clone()))
+            .algorithms([Algorithm::RS256])
+            .build();
+        assert!(matches!(no_fit, Err(ConfigError::NoUsableKey(_))));
+        assert!(matches!(
+            Verifier::builder()
+                .issuer(Issuer::static_keys("x", hs_only))
+                .algorithms([])
+                .build(),
+            Err(ConfigError::NoAlgorithm)
+        ));
+    }
+
+    #[cfg(feature = "remote-keys")]
+    #[test]
+    fn remote_configuration_errors() {
         let twice = Verifier::builder()
             .issuer(Issuer::discover("https://a"))
             .issuer(Issuer::discover("https://a"))
@@ -607,12 +680,6 @@ mod tests {
             .issuer(Issuer::jwks("x", "http://idp.example.com/jwks"))
             .build();
         assert!(matches!(plain, Err(ConfigError::Url { .. })));
-        let hs_only = KeySet::new().with_secret(Algorithm::HS256, &[1; 32], None).unwrap();
-        let no_fit = Verifier::builder()
-            .issuer(Issuer::static_keys("x", hs_only))
-            .algorithms([Algorithm::RS256])
-            .build();
-        assert!(matches!(no_fit, Err(ConfigError::NoUsableKey(_))));
         assert!(matches!(
             Verifier::builder()
                 .issuer(Issuer::discover("https://a"))
@@ -620,5 +687,19 @@ mod tests {
                 .build(),
             Err(ConfigError::NoAlgorithm)
         ));
+    }
+
+    /// reqwest sets up TLS when the client is built, for http and https alike:
+    /// with a backend whose TLS provider is missing this panics or fails here.
+    #[cfg(feature = "remote-keys")]
+    #[test]
+    fn default_client_builds() {
+        default_client().expect("the key-fetch client builds");
+        assert!(
+            Verifier::builder()
+                .issuer(Issuer::discover("https://auth.example.com"))
+                .build()
+                .is_ok()
+        );
     }
 }

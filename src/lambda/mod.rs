@@ -1,7 +1,7 @@
 //! AWS Lambda: behind API Gateway, and as the Lambda authorizer (feature `lambda`).
 //!
 //! Two jobs, one configuration (an [`Authenticator`](crate::Authenticator) and
-//! per-route [`Requirement`](crate::Requirement)s):
+//! per-route [`Requirement`](crate::require::Requirement)s):
 //!
 //! - **Behind API Gateway**, a `lambda_http` function reads the [`Principal`](crate::Principal) the
 //!   gateway's authorizer established ([`gateway_only`], [`gateway_or_verify`])
@@ -92,7 +92,7 @@
 //!
 //! [`LambdaAuthorizer::handle`] takes REST `TOKEN` events (`authorizationToken`:
 //! `Bearer <jwt>`, or a bare token), REST `REQUEST` events (the credential read
-//! from the headers by the [`Credentials`](crate::Credentials) rules:
+//! from the headers by the [`Credentials`](crate::credential::Credentials) rules:
 //! `Authorization: Bearer`, `st-access-token`, `Cookie: sAccessToken=...`, with
 //! the CSRF rule for cookies on unsafe methods) and HTTP API payload 2.0 events
 //! (the same, with the `cookies` array), and answers:

@@ -89,7 +89,10 @@ mod tests {
         let body = ResponseBody::<Full<Bytes>>::rejection(Bytes::from_static(b"{\"message\":\"unauthorised\"}"));
         assert_eq!(body.size_hint().exact(), Some(26));
         assert!(!body.is_end_stream());
-        assert_eq!(body.collect().await.unwrap().to_bytes(), "{\"message\":\"unauthorised\"}");
+        assert_eq!(
+            body.collect().await.unwrap().to_bytes(),
+            "{\"message\":\"unauthorised\"}"
+        );
         let empty = ResponseBody::<Full<Bytes>>::rejection(Bytes::new());
         assert!(empty.is_end_stream());
         assert_eq!(empty.size_hint().exact(), Some(0));

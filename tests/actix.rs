@@ -366,6 +366,53 @@ async fn authenticated_verifies_on_demand() {
     assert_eq!(call!(app, post().insert_header(("rid", "x"))).2, json!("user-1"));
 }
 
+/// `Authenticated` records that it ran before it decides: other extractors of
+/// the same handler (actix-web starts them together) read an anonymous caller,
+/// never "no middleware ran", and a second `Authenticated` verifies nothing
+/// again. A cached token is decided at once, so all of them see it.
+#[actix_web::test]
+async fn a_refusal_by_authenticated_is_recorded_for_other_extractors() {
+    let issuer = TestIssuer::start().await;
+    let t = tokens(&issuer);
+    let app =
+        test::init_service(
+            App::new()
+                .app_data(web::Data::new(Authenticator::new(issuer.verifier())))
+                .route(
+                    "/maybe",
+                    web::get().to(
+                        |first: Option<Authenticated>,
+                         again: Option<Authenticated>,
+                         MaybePrincipal(p): MaybePrincipal| async move {
+                            let ids = [
+                                first.map(|a| a.id().to_owned()),
+                                again.map(|a| a.id().to_owned()),
+                                p.map(|p| p.id().to_owned()),
+                            ];
+                            format!("{ids:?}")
+                        },
+                    ),
+                ),
+        )
+        .await;
+    assert_eq!(call!(app, get("/maybe")).2, json!("[None, None, None]"));
+    assert_eq!(
+        call!(app, bearer("/maybe", "not.a.token")).2,
+        json!("[None, None, None]")
+    );
+    // The first request for a token verifies it while the other extractors
+    // already started; once cached, every extractor sees the principal.
+    assert_eq!(
+        call!(app, bearer("/maybe", &t.user)).2,
+        json!(r#"[Some("user-1"), None, None]"#)
+    );
+    assert_eq!(
+        call!(app, bearer("/maybe", &t.user)).2,
+        json!(r#"[Some("user-1"), Some("user-1"), Some("user-1")]"#)
+    );
+    assert_eq!(issuer.jwks_fetches(), 1);
+}
+
 #[actix_web::test]
 async fn authenticated_reads_a_plain_authenticator_and_defers_to_middleware() {
     let issuer = TestIssuer::start().await;
@@ -491,7 +538,7 @@ mod allocations {
     }
 }
 
-/// A cache hit through `Auth` allocates no more than one through the tower
+/// A cache hit through `AuthMiddleware` allocates no more than one through the tower
 /// `AuthLayer`: both only box the two request extensions (the marker and the
 /// principal) and grow the extension map. Measured as the difference to the
 /// bare inner service, the least of several runs.
@@ -567,7 +614,7 @@ async fn a_cache_hit_allocates_no_more_than_the_tower_layer() {
     let tower_cost = tower_wrapped - tower_bare;
     assert!(
         actix_cost <= tower_cost,
-        "a cache hit costs {actix_cost} allocations through Auth, {tower_cost} through AuthLayer"
+        "a cache hit costs {actix_cost} allocations through AuthMiddleware, {tower_cost} through AuthLayer"
     );
     println!(
         "allocations per cache hit: actix Auth {actix_cost}, tower AuthLayer {tower_cost} ({actix_bare} {actix_wrapped} {tower_bare} {tower_wrapped})"

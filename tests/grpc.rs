@@ -65,3 +65,25 @@ async fn the_layers_guard_a_tonic_server() {
     // The server kept serving.
     assert!(check(&mut client, Some(&allowed)).await.is_ok());
 }
+
+/// Only HTTP/2 requests are gRPC: an HTTP/1.1 request that claims the gRPC
+/// content type is answered as any HTTP request is.
+#[tokio::test]
+async fn a_grpc_content_type_over_http1_is_answered_as_http() {
+    let issuer = TestIssuer::start().await;
+    let app = axum::Router::new()
+        .route("/me", axum::routing::get(|| async { "me" }))
+        .layer(AuthLayer::required(issuer.verifier()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let response = reqwest::Client::new()
+        .get(format!("http://{address}/me"))
+        .header("content-type", "application/grpc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().get("grpc-status").is_none());
+    assert_eq!(response.text().await.unwrap(), r#"{"message":"unauthorised"}"#);
+}

@@ -162,7 +162,13 @@ impl FromRequest for Authenticated {
             );
             return AuthenticatedFuture::ready(Err(Rejection::new(Error::MissingLayer, ErrorStyle::default())));
         };
-        match auth.authenticate(&parts_of(request), Mode::Required) {
+        let attempt = auth.authenticate(&parts_of(request), Mode::Required);
+        // Recorded now, before any verification ends: actix-web starts every
+        // extractor of a handler together, and the others must read "this
+        // request is being authenticated" (anonymous until it is), never "no
+        // layer ran"; a second `Authenticated` then verifies nothing again.
+        Authentication::record(&mut *request.extensions_mut(), auth.style(), None);
+        match attempt {
             Attempt::Ready(outcome) => AuthenticatedFuture::ready(settle(request, outcome)),
             Attempt::Pending(verification) => AuthenticatedFuture {
                 state: AuthenticatedState::Verifying {
@@ -181,17 +187,16 @@ fn authenticator_in(request: &HttpRequest) -> Option<&Authenticator> {
         .or_else(|| request.app_data::<Authenticator>())
 }
 
-/// Records the outcome for later readers, as the middleware would have.
+/// Records a principal found on demand for later readers, as the middleware
+/// would have, or answers the refusal.
 fn settle(request: &HttpRequest, outcome: Outcome) -> Result<Authenticated, Rejection> {
-    let principal = outcome.principal().cloned();
-    outcome.record(&mut *request.extensions_mut())?;
-    // A required mode never records an anonymous outcome.
-    principal.map(Authenticated).ok_or_else(|| {
-        Rejection::new(
-            Error::MissingCredential,
-            Authentication::style_of(&*request.extensions()),
-        )
-    })
+    let style = outcome.style();
+    // A required mode refuses an anonymous outcome, so `Ok` holds a principal.
+    let principal = outcome
+        .into_result()?
+        .ok_or_else(|| Rejection::new(Error::MissingCredential, style))?;
+    Authentication::record(&mut *request.extensions_mut(), style, Some(principal.clone()));
+    Ok(Authenticated(principal))
 }
 
 /// The future of [`Authenticated`]: ready, or a verification still running.

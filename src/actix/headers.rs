@@ -43,8 +43,10 @@ impl RequestExtensions for Extensions {
 
 /// The pipeline's input from an actix request.
 pub(super) fn parts_of(request: &HttpRequest) -> RequestParts<'_, HeaderMap> {
-    let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let uri = request.uri();
+    let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
     RequestParts::new(request.method().as_str(), target, request.headers())
+        .with_origin(uri.scheme_str(), uri.authority().map(|a| a.as_str()))
 }
 
 /// The core's rendering as an actix response: same status, headers and body.

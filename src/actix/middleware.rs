@@ -65,10 +65,14 @@ impl AuthMiddleware {
 
     /// Authenticates with `auth` in `mode`.
     pub fn new(auth: impl Into<Authenticator>, mode: Mode) -> Self {
-        AuthMiddleware {
-            auth: auth.into(),
-            mode,
+        let auth = auth.into();
+        if auth.has_upstream() {
+            tracing::warn!(
+                "the Authenticator has an upstream source, which reads http extensions that actix-web \
+                 requests do not have: on actix-web it never answers, and only credentials are verified"
+            );
         }
+        AuthMiddleware { auth, mode }
     }
 
     /// The pipeline this middleware runs.

@@ -98,6 +98,12 @@ impl Authenticator {
         self.style
     }
 
+    /// Whether an [`Upstream`] source is configured.
+    #[cfg_attr(not(feature = "actix-web"), allow(dead_code))]
+    pub(crate) fn has_upstream(&self) -> bool {
+        self.upstream.is_some()
+    }
+
     /// The verifier, unless this authenticator only reads upstream principals.
     pub fn verifier(&self) -> Option<&Verifier> {
         self.verifier.as_ref()
@@ -176,5 +182,89 @@ impl Authenticator {
             let verified = verifier.verify(Credential::new(&token, source)).await;
             Outcome::new(verified.map(Some), mode, style)
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderMap;
+
+    use super::*;
+    use crate::testing::TestIssuer;
+
+    /// An upstream that answers what a test put in the extensions.
+    struct Sidecar;
+
+    #[derive(Clone)]
+    struct Established(Result<Principal, Error>);
+
+    impl Upstream for Sidecar {
+        fn principal(&self, extensions: &http::Extensions, _: &PrincipalMapping) -> Option<Result<Principal, Error>> {
+            extensions.get::<Established>().map(|established| established.0.clone())
+        }
+    }
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        headers
+    }
+
+    async fn run(auth: &Authenticator, parts: &RequestParts<'_>, mode: Mode) -> Outcome {
+        auth.authenticate(parts, mode).await
+    }
+
+    #[tokio::test]
+    async fn an_upstream_principal_comes_first_and_its_errors_are_refused() {
+        let auth = Authenticator::new(TestIssuer::new().verifier()).upstream(Sidecar);
+        let junk = bearer("junk");
+        let mut extensions = http::Extensions::new();
+        extensions.insert(Established(Ok(Principal::new("from-gateway", Source::GatewayIam))));
+        let parts = RequestParts::new("GET", "/", &junk).with_extensions(&extensions);
+        let outcome = run(&auth, &parts, Mode::Required).await;
+        assert_eq!(
+            outcome.principal().map(Principal::id),
+            Some("from-gateway"),
+            "the bad bearer is never read"
+        );
+
+        extensions.insert(Established(Err(InvalidToken::Malformed.into())));
+        let parts = RequestParts::new("GET", "/", &junk).with_extensions(&extensions);
+        assert!(
+            run(&auth, &parts, Mode::Optional).await.error().is_some(),
+            "an unreadable context is refused even where optional"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_an_upstream_answer_the_credential_decides() {
+        let auth = Authenticator::new(TestIssuer::new().verifier()).upstream(Sidecar);
+        let junk = bearer("junk");
+        let empty = http::Extensions::new();
+        for parts in [
+            RequestParts::new("GET", "/", &junk).with_extensions(&empty),
+            RequestParts::new("GET", "/", &junk),
+        ] {
+            let outcome = run(&auth, &parts, Mode::Optional).await;
+            assert!(matches!(
+                outcome.error(),
+                Some(Error::InvalidToken(InvalidToken::Malformed))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn upstream_only_verifies_nothing() {
+        let auth = Authenticator::upstream_only(Sidecar);
+        assert!(auth.verifier().is_none());
+        let token = TestIssuer::new().token().sign();
+        let headers = bearer(&token);
+        let parts = RequestParts::new("GET", "/", &headers);
+        assert!(matches!(
+            run(&auth, &parts, Mode::Required).await.error(),
+            Some(Error::MissingCredential)
+        ));
+        let anonymous = run(&auth, &parts, Mode::Optional).await;
+        assert!(anonymous.error().is_none() && anonymous.principal().is_none());
     }
 }

@@ -31,6 +31,11 @@ use crate::principal::{Principal, PrincipalMapping};
 /// (API Gateway's authorizer, a service mesh): the pipeline's first source.
 /// When it answers, no credential is read or verified.
 ///
+/// It reads the request's `http` extensions, which the tower adapters (axum,
+/// hyper, tonic, `lambda_http`) hand over; an adapter whose framework has
+/// none (actix-web) gives it nothing, so there it never answers (and the
+/// actix middleware says so in the log when it is built).
+///
 /// ```
 /// use authorizer::pipeline::Upstream;
 /// use authorizer::{Error, Principal, PrincipalMapping, Source};

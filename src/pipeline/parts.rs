@@ -18,6 +18,8 @@ use crate::credential::{Headers, is_safe};
 #[derive(Debug, Clone, Copy)]
 pub struct RequestParts<'a, H: ?Sized = HeaderMap> {
     method: &'a str,
+    scheme: Option<&'a str>,
+    authority: Option<&'a str>,
     target: &'a str,
     headers: &'a H,
     extensions: Option<&'a http::Extensions>,
@@ -25,16 +27,27 @@ pub struct RequestParts<'a, H: ?Sized = HeaderMap> {
 }
 
 impl<'a, H: Headers + ?Sized> RequestParts<'a, H> {
-    /// A request's method (`GET`), target (`/path?query`, or the absolute form
-    /// a client sent) and headers.
+    /// A request's method (`GET`), target (path and query: `/items?page=2`)
+    /// and headers.
     pub fn new(method: &'a str, target: &'a str, headers: &'a H) -> Self {
         RequestParts {
             method,
+            scheme: None,
+            authority: None,
             target,
             headers,
             extensions: None,
             client_certificate: None,
         }
+    }
+
+    /// The scheme and authority the request line named (an absolute-form
+    /// request, or HTTP/2's `:scheme` and `:authority`), so that the URL the
+    /// client used can be rebuilt.
+    pub fn with_origin(mut self, scheme: Option<&'a str>, authority: Option<&'a str>) -> Self {
+        self.scheme = scheme;
+        self.authority = authority;
+        self
     }
 
     /// The request's `http` extensions, where an [`Upstream`](super::Upstream)
@@ -56,9 +69,28 @@ impl<'a, H: Headers + ?Sized> RequestParts<'a, H> {
         self.method
     }
 
-    /// The request target, as sent (`/items?page=2`).
+    /// The request target's path and query, as sent (`/items?page=2`).
     pub fn target(&self) -> &'a str {
         self.target
+    }
+
+    /// The scheme of the request line (`https`), when it named one; whether
+    /// the client's connection used it is for a trusted configuration to say.
+    pub fn scheme(&self) -> Option<&'a str> {
+        self.scheme
+    }
+
+    /// The authority the client addressed: from the request line (HTTP/2's
+    /// `:authority`, an absolute-form request), else the one `Host` header.
+    pub fn authority(&self) -> Option<&'a str> {
+        self.authority.or_else(|| {
+            let mut hosts = self.headers.header_values("host");
+            let host = hosts.next()?;
+            if hosts.next().is_some() {
+                return None;
+            }
+            std::str::from_utf8(host).ok()
+        })
     }
 
     /// The headers.
@@ -87,8 +119,11 @@ impl<'a> RequestParts<'a, HeaderMap> {
     /// The parts of an `http` request (tower, axum, hyper, tonic, `lambda_http`),
     /// with its extensions.
     pub fn from_request<B>(request: &'a http::Request<B>) -> Self {
-        let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
-        RequestParts::new(request.method().as_str(), target, request.headers()).with_extensions(request.extensions())
+        let uri = request.uri();
+        let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        RequestParts::new(request.method().as_str(), target, request.headers())
+            .with_origin(uri.scheme_str(), uri.authority().map(|a| a.as_str()))
+            .with_extensions(request.extensions())
     }
 }
 
@@ -106,10 +141,37 @@ mod tests {
         let parts = RequestParts::from_request(&request);
         assert_eq!(parts.method(), "POST");
         assert_eq!(parts.target(), "/a/b?c=d");
+        assert_eq!(
+            (parts.scheme(), parts.authority()),
+            (Some("https"), Some("api.example.com"))
+        );
         assert!(!parts.is_safe_method());
         assert!(parts.extensions().is_some());
         assert!(parts.client_certificate().is_none());
         let values: Vec<&[u8]> = parts.headers().header_values("x-one").collect();
         assert_eq!(values, [b"1".as_slice(), b"2".as_slice()]);
+    }
+
+    #[test]
+    fn the_authority_falls_back_to_one_host_header() {
+        let request = http::Request::get("/x")
+            .header("host", "api.example.com:8443")
+            .body(())
+            .unwrap();
+        let parts = RequestParts::from_request(&request);
+        assert_eq!(
+            (parts.scheme(), parts.authority()),
+            (None, Some("api.example.com:8443"))
+        );
+        let two = http::Request::get("/x")
+            .header("host", "a")
+            .header("host", "b")
+            .body(())
+            .unwrap();
+        assert_eq!(
+            RequestParts::from_request(&two).authority(),
+            None,
+            "two Host headers name no one authority"
+        );
     }
 }

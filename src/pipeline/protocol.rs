@@ -108,11 +108,16 @@ impl Authentication {
         extensions: &'e E,
         requirement: &Requirement,
     ) -> Result<&'e Principal, Rejection> {
-        let principal = Authentication::required_principal(extensions)?;
-        requirement.evaluate(principal).map(|()| principal).map_err(|denied| {
-            tracing::debug!(failed = denied.errors.len(), "claim requirements not met");
-            Rejection::new(Error::Forbidden(denied), Authentication::style_of(extensions))
-        })
+        let found = Authentication::principal(extensions)?;
+        let style = || Authentication::style_of(extensions);
+        requirement.authorize(found).map_err(|error| {
+            if let Error::Forbidden(denied) = &error {
+                tracing::debug!(failed = denied.errors.len(), "claim requirements not met");
+            }
+            Rejection::new(error, style())
+        })?;
+        // `authorize` refuses an anonymous request: a principal is here.
+        found.ok_or_else(|| Rejection::new(Error::MissingCredential, style()))
     }
 
     /// The principal's claims deserialized into `T`: 401 when they do not fit

@@ -4,7 +4,7 @@
 //! Both answer with a [`ResponseBody`] around the inner service's body, so
 //! they fit any tower HTTP server whose bodies carry `Bytes`: axum, hyper and
 //! tonic alike. A refusal is written for the kind of request it answers: a
-//! gRPC request (`content-type: application/grpc...`) gets a trailers-only
+//! gRPC request (HTTP/2 with `content-type: application/grpc...`) gets a trailers-only
 //! response (HTTP 200, `grpc-status` 16 `UNAUTHENTICATED`, 7
 //! `PERMISSION_DENIED`, 14 `UNAVAILABLE`, and a `grpc-message` that says
 //! expired or invalid, never why), any other request the status,
@@ -63,14 +63,17 @@ fn rejection_response<B>(rejection: &Rejection, request: &Request<B>) -> Respons
 }
 
 /// gRPC requests are told apart by their content type (`application/grpc`,
-/// `application/grpc+proto`, ...), as gRPC servers do.
+/// `application/grpc+proto`, ...), as gRPC servers do, over HTTP/2, which gRPC
+/// requires: an HTTP/1.1 request that merely claims the content type is
+/// answered as any HTTP request (a 401 that logs and caches show as one).
 fn is_grpc<B>(request: &Request<B>) -> bool {
-    request.headers().get(CONTENT_TYPE).is_some_and(|value| {
-        let value = value.as_bytes();
-        value.len() >= 16
-            && value[..16].eq_ignore_ascii_case(b"application/grpc")
-            && matches!(value.get(16), None | Some(b'+' | b';'))
-    })
+    request.version() == http::Version::HTTP_2
+        && request.headers().get(CONTENT_TYPE).is_some_and(|value| {
+            let value = value.as_bytes();
+            value.len() >= 16
+                && value[..16].eq_ignore_ascii_case(b"application/grpc")
+                && matches!(value.get(16), None | Some(b'+' | b';'))
+        })
 }
 
 #[cfg(test)]
@@ -80,10 +83,21 @@ mod tests {
 
     fn request(content_type: Option<&str>) -> Request<()> {
         let mut request = Request::new(());
+        *request.version_mut() = http::Version::HTTP_2;
         if let Some(value) = content_type {
             request.headers_mut().insert(CONTENT_TYPE, value.parse().unwrap());
         }
         request
+    }
+
+    #[test]
+    fn layers_services_and_bodies_are_shareable() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<AuthLayer>();
+        assert_send_sync::<RequireLayer>();
+        assert_send_sync::<AuthService<()>>();
+        assert_send_sync::<RequireService<()>>();
+        assert_send_sync::<ResponseBody<String>>();
     }
 
     #[test]
@@ -104,6 +118,9 @@ mod tests {
             assert!(!is_grpc(&request(Some(other))), "{other}");
         }
         assert!(!is_grpc(&request(None)));
+        let mut http1 = request(Some("application/grpc"));
+        *http1.version_mut() = http::Version::HTTP_11;
+        assert!(!is_grpc(&http1), "gRPC needs HTTP/2");
     }
 
     #[test]

@@ -471,7 +471,6 @@ impl Verifier {
 
     /// How this verifier turns claims into principals (adapters that read
     /// claims some other way apply the same rule).
-    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
     pub(crate) fn mapping(&self) -> &PrincipalMapping {
         &self.inner.mapping
     }

@@ -30,7 +30,7 @@ fn reject<B>(request: ServiceRequest, rejection: &Rejection) -> ServiceResponse<
 /// In [`required`](AuthMiddleware::required) mode a request without a valid credential
 /// is answered 401; in [`optional`](AuthMiddleware::optional) mode it passes without a
 /// principal, but an invalid or expired credential is still refused (a client
-/// that sent one must learn it is bad). The [`Principal`] goes into the request
+/// that sent one must learn it is bad). The [`Principal`](crate::Principal) goes into the request
 /// extensions, for the extractors and for [`RequireMiddleware`].
 ///
 /// ```
@@ -218,7 +218,7 @@ where
 }
 
 /// actix-web middleware that lets a request through only when its
-/// [`Principal`] meets a [`Requirement`], as
+/// [`Principal`](crate::Principal) meets a [`Requirement`], as
 /// [`RequireLayer`](crate::tower::RequireLayer) does for tower.
 ///
 /// It reads what [`AuthMiddleware`] left in the request extensions, so [`AuthMiddleware`] must run
@@ -227,7 +227,7 @@ where
 /// first). It answers 403 with every failed check when the requirement fails,
 /// 401 when the request is anonymous (an optional [`AuthMiddleware`] let it through), and
 /// 500 when no [`AuthMiddleware`] ran at all (a server bug, logged). Errors are written
-/// in the [`AuthMiddleware`]'s [`ErrorStyle`].
+/// in the [`AuthMiddleware`]'s [`ErrorStyle`](crate::ErrorStyle).
 ///
 /// Works on a scope, a resource or a single route:
 ///

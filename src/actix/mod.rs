@@ -52,9 +52,9 @@
 //!
 //! - [`AuthMiddleware::required`] / [`AuthMiddleware::optional`]: the pipeline,
 //!   as [`AuthLayer`](crate::tower::AuthLayer) runs it for tower, putting the
-//!   [`Principal`] in the request extensions. Optional mode lets requests
+//!   [`Principal`](crate::Principal) in the request extensions. Optional mode lets requests
 //!   without a credential through anonymously, never ones with a bad credential.
-//! - [`RequireMiddleware::new`]: a [`Requirement`] for a scope, resource or
+//! - [`RequireMiddleware::new`]: a [`Requirement`](crate::require::Requirement) for a scope, resource or
 //!   route, as [`RequireLayer`](crate::tower::RequireLayer); 403 with every
 //!   failed check, 401 for an anonymous request, 500 when no [`AuthMiddleware`]
 //!   ran. It reads what [`AuthMiddleware`] recorded, so [`AuthMiddleware`] must
@@ -67,7 +67,7 @@
 //! [principal protocol](crate::pipeline::Authentication), as the axum
 //! extractors do:
 //!
-//! - [`Principal`]: 401 when an optional [`AuthMiddleware`] let an anonymous
+//! - [`Principal`](crate::Principal): 401 when an optional [`AuthMiddleware`] let an anonymous
 //!   request through, **500** when none ran (a server bug, logged as an error).
 //! - `Option<Principal>`: `None` for an anonymous request. actix-web turns
 //!   *every* extractor error into `None` here, so a missing [`AuthMiddleware`]

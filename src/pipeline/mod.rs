@@ -5,7 +5,7 @@
 //! ```
 //!
 //! The input is [`RequestParts`]: what a decision needs from a request. The
-//! [`Authenticator`](crate::Authenticator) runs the stages in that fixed order
+//! [`Authenticator`] runs the stages in that fixed order
 //! and answers an [`Attempt`]: decided at once (no credential, a cached token,
 //! an early refusal), or a [`Verification`] still running. Either way the result
 //! is an [`Outcome`]: a principal, anonymous, or a rejection in the configured

@@ -145,11 +145,19 @@ impl Shape {
     }
 }
 
-/// The typed event. The error names where the JSON went wrong, never a value
-/// (a malformed header may hold a credential).
+/// The typed event. The error names where the JSON went wrong, and which
+/// field is missing, never a value: serde's other messages may quote one, and
+/// a malformed header may hold a credential.
 fn deserialize<T: DeserializeOwned>(event: Map<String, Value>, shape: &str) -> Result<T, AuthorizerError> {
-    serde_path_to_error::deserialize(Value::Object(event))
-        .map_err(|error| AuthorizerError::InvalidEvent(format!("not a {shape} event (at `{}`)", error.path())))
+    serde_path_to_error::deserialize(Value::Object(event)).map_err(|error| {
+        let reason = error.inner().to_string();
+        let missing = if reason.starts_with("missing field") {
+            format!(": {reason}")
+        } else {
+            String::new()
+        };
+        AuthorizerError::InvalidEvent(format!("not a {shape} event (at `{}`){missing}", error.path()))
+    })
 }
 
 /// A `{name: value}` header object: `null` or absent is empty, a `null` value
@@ -442,5 +450,19 @@ mod tests {
             panic!("a header value that is not a valid HTTP value is refused");
         };
         assert!(!message.contains("secret"), "{message}");
+
+        let event = json!({
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:us-east-1:1:abc/$default/GET/me",
+            "requestContext": {"http": {}},
+        });
+        let Err(AuthorizerError::InvalidEvent(message)) = AnyEvent::from_json(event) else {
+            panic!("a payload 2.0 event needs `requestContext.http.method`");
+        };
+        assert_eq!(
+            message,
+            "not a payload 2.0 event (at `requestContext.http`): missing field `method`"
+        );
     }
 }

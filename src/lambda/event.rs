@@ -101,10 +101,12 @@ impl AnyEvent {
     /// Reads the JSON API Gateway sends: the shape from `version` and `type`,
     /// then the typed event.
     ///
-    /// Typed deserialization accepts more than API Gateway sends: a header as
+    /// Typed deserialization accepts more than API Gateway sends (a header as
     /// a string or an array of strings or of bytes alike, a `multiValueHeaders`
-    /// entry that is a bare string. The fields the credential is read from are
-    /// checked here first, as strictly as before the events were typed.
+    /// entry that is a bare string) and refuses a `null` that means "none"
+    /// (a `null` header value, `cookies: null`). So the fields the credential
+    /// is read from are checked here first: a shape API Gateway does not send
+    /// is refused rather than read generously, and a `null` is dropped.
     pub(super) fn from_json(event: Value) -> Result<AnyEvent, AuthorizerError> {
         let Value::Object(mut event) = event else {
             return Err(invalid("the event is not a JSON object"));

@@ -151,14 +151,23 @@ impl Shape {
 /// field is missing, never a value: serde's other messages may quote one, and
 /// a malformed header may hold a credential.
 fn deserialize<T: DeserializeOwned>(event: Map<String, Value>, shape: &str) -> Result<T, AuthorizerError> {
-    serde_path_to_error::deserialize(Value::Object(event)).map_err(|error| {
-        let reason = error.inner().to_string();
-        let missing = if reason.starts_with("missing field") {
-            format!(": {reason}")
-        } else {
-            String::new()
+    let event = Value::Object(event);
+    // Tracking the path costs more than reading the event, so only an event
+    // that fails is read a second time, to say where.
+    T::deserialize(&event).map_err(|_| {
+        let place = match serde_path_to_error::deserialize::<_, T>(&event) {
+            Err(error) => {
+                let reason = error.inner().to_string();
+                let missing = if reason.starts_with("missing field") {
+                    format!(": {reason}")
+                } else {
+                    String::new()
+                };
+                format!(" (at `{}`){missing}", error.path())
+            }
+            Ok(_) => String::new(),
         };
-        AuthorizerError::InvalidEvent(format!("not a {shape} event (at `{}`){missing}", error.path()))
+        AuthorizerError::InvalidEvent(format!("not a {shape} event{place}"))
     })
 }
 

@@ -6,13 +6,14 @@
 
 use authorizer::credential::Credential;
 use authorizer::lambda::{
-    AuthorizerError, AuthorizerResponse, Effect, HttpApiResponse, LambdaAuthorizer, PolicyResource, RouteRule,
+    AuthorizerAnswer, AuthorizerError, HttpApiAnswer, HttpApiResponse, LambdaAuthorizer, PolicyResource, RouteRule,
     RouteTable,
 };
 use authorizer::require::{scope, supertokens};
 use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, ErrorStyle, Source};
-use serde_json::{Value, json};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
+use serde_json::{Map, Value, json};
 
 use crate::support;
 
@@ -48,7 +49,7 @@ impl Setup {
         support::demo_tokens(&self.issuer).admin
     }
 
-    async fn handle(&self, event: Value) -> Result<AuthorizerResponse, AuthorizerError> {
+    async fn handle(&self, event: Value) -> Result<AuthorizerAnswer, AuthorizerError> {
         self.authorizer.handle(event).await
     }
 }
@@ -71,10 +72,32 @@ fn http_event(token: &str, method: &str, path: &str) -> Value {
     event
 }
 
-fn policy(response: &AuthorizerResponse) -> &authorizer::lambda::PolicyResponse {
-    match response {
-        AuthorizerResponse::Policy(policy) => policy,
+/// An IAM-policy answer (REST, or HTTP API with IAM policies), read.
+struct Policy<'a> {
+    principal_id: &'a str,
+    version: Option<&'a str>,
+    statements: &'a [IamPolicyStatement],
+    context: &'a Map<String, Value>,
+}
+
+fn policy(response: &AuthorizerAnswer) -> Policy<'_> {
+    let (principal_id, document, context) = match response {
+        AuthorizerAnswer::Rest(p) => (&p.principal_id, &p.policy_document, &p.context),
+        AuthorizerAnswer::HttpApi(HttpApiAnswer::IamPolicy(p)) => (&p.principal_id, &p.policy_document, &p.context),
         other => panic!("expected a policy, got {other:?}"),
+    };
+    Policy {
+        principal_id: principal_id.as_deref().expect("a policy answer has a principalId"),
+        version: document.version.as_deref(),
+        statements: &document.statement,
+        context,
+    }
+}
+
+fn simple(response: &AuthorizerAnswer) -> (bool, &Map<String, Value>) {
+    match response {
+        AuthorizerAnswer::HttpApi(HttpApiAnswer::Simple(simple)) => (simple.is_authorized, &simple.context),
+        other => panic!("expected a simple answer, got {other:?}"),
     }
 }
 
@@ -89,20 +112,20 @@ async fn token_event_allow_with_principal_and_claims() {
     let response = s.handle(token_event(&token, "GET", "/me")).await.unwrap();
     let p = policy(&response);
     assert_eq!(p.principal_id, "user-1");
-    assert_eq!(p.policy_document.version, "2012-10-17");
+    assert_eq!(p.version, Some("2012-10-17"));
     // The whole API, and an explicit Deny for the routes this caller fails.
-    let statements = &p.policy_document.statement;
+    let statements = p.statements;
     assert_eq!(statements.len(), 2);
-    assert_eq!(statements[0].effect, Effect::Allow);
-    assert_eq!(statements[0].action, "execute-api:Invoke");
+    assert_eq!(statements[0].effect, IamPolicyEffect::Allow);
+    assert_eq!(statements[0].action, ["execute-api:Invoke"]);
     assert_eq!(statements[0].resource, [format!("{BASE}/*/*")]);
-    assert_eq!(statements[1].effect, Effect::Deny);
+    assert_eq!(statements[1].effect, IamPolicyEffect::Deny);
     assert_eq!(
         statements[1].resource,
         [arn("GET", "/verified"), arn("GET", "/admin"), arn("GET", "/scoped")]
     );
     // Context: scalars only, plus every claim as JSON text.
-    let context = &p.context;
+    let context = p.context;
     assert!(
         context
             .values()
@@ -129,8 +152,8 @@ async fn admin_gets_one_allow_for_the_whole_api() {
     let response = s.handle(token_event(&s.admin(), "GET", "/admin")).await.unwrap();
     let p = policy(&response);
     assert_eq!(p.principal_id, "admin-1");
-    assert_eq!(p.policy_document.statement.len(), 1);
-    assert_eq!(p.policy_document.statement[0].resource, [format!("{BASE}/*/*")]);
+    assert_eq!(p.statements.len(), 1);
+    assert_eq!(p.statements[0].resource, [format!("{BASE}/*/*")]);
 }
 
 #[tokio::test]
@@ -239,8 +262,8 @@ async fn request_events_read_cookies_with_the_csrf_rule() {
     let p = policy(&response);
     assert!(!response.allows(&arn("POST", "/me")));
     assert_eq!(p.principal_id, "");
-    assert_eq!(p.policy_document.statement.len(), 1);
-    assert_eq!(p.policy_document.statement[0].resource, [arn("POST", "/me")]);
+    assert_eq!(p.statements.len(), 1);
+    assert_eq!(p.statements[0].resource, [arn("POST", "/me")]);
     assert_eq!(p.context["body"], r#"{"message":"anti-csrf check failed"}"#);
     // With the `rid` header, allowed.
     let mut with_rid = request_event(&token, "POST", "/me");
@@ -281,21 +304,17 @@ async fn http_api_events_get_simple_answers() {
     let s = Setup::new();
     let token = s.user();
     let response = s.handle(http_event(&token, "GET", "/me")).await.unwrap();
-    let AuthorizerResponse::Simple(simple) = &response else {
-        panic!("expected a simple answer")
-    };
-    assert!(simple.is_authorized);
-    assert_eq!(simple.context["principalId"], "user-1");
-    assert!(simple.context.contains_key("claims"));
+    let (is_authorized, context) = simple(&response);
+    assert!(is_authorized);
+    assert_eq!(context["principalId"], "user-1");
+    assert!(context.contains_key("claims"));
     let wire = serde_json::to_value(&response).unwrap();
     assert_eq!(wire["isAuthorized"], true);
 
     let response = s.handle(http_event(&token, "GET", "/admin")).await.unwrap();
-    let AuthorizerResponse::Simple(simple) = &response else {
-        panic!("expected a simple answer")
-    };
-    assert!(!simple.is_authorized);
-    let body: Value = serde_json::from_str(simple.context["body"].as_str().unwrap()).unwrap();
+    let (is_authorized, context) = simple(&response);
+    assert!(!is_authorized);
+    let body: Value = serde_json::from_str(context["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["claimValidationErrors"][0]["id"], "st-role");
 
     // Cookies on POST need anti-CSRF proof here too.
@@ -326,14 +345,14 @@ async fn http_api_events_get_simple_answers() {
     // A cookie session's policy names its own route only: its anti-CSRF proof
     // is per request, and a cached answer must not reach another method.
     assert_eq!(
-        p.policy_document.statement[0].resource,
+        p.statements[0].resource,
         ["arn:aws:execute-api:us-east-1:123456789012:abc123defg/$default/GET/me"]
     );
     let mut bearer = http_event("", "GET", "/me");
     bearer["headers"]["authorization"] = json!(format!("Bearer {}", policies.user()));
     let response = policies.handle(bearer).await.unwrap();
     assert_eq!(
-        policy(&response).policy_document.statement[0].resource,
+        policy(&response).statements[0].resource,
         ["arn:aws:execute-api:us-east-1:123456789012:abc123defg/$default/*/*"]
     );
 }
@@ -343,7 +362,7 @@ async fn exact_method_arn_on_request() {
     let s =
         Setup::with(|auth| LambdaAuthorizer::new(auth, quickstart_routes()).policy_resource(PolicyResource::MethodArn));
     let response = s.handle(token_event(&s.admin(), "GET", "/me")).await.unwrap();
-    let statements = &policy(&response).policy_document.statement;
+    let statements = policy(&response).statements;
     assert_eq!(statements.len(), 1);
     assert_eq!(statements[0].resource, [arn("GET", "/me")]);
     assert!(!response.allows(&arn("GET", "/admin")));
@@ -364,7 +383,7 @@ async fn route_table_from_configuration() {
     let s = Setup::with(|auth| LambdaAuthorizer::new(auth, routes));
     let admin = s.admin();
     let user = s.user();
-    let allowed = |r: &AuthorizerResponse, m: &str, p: &str| r.allows(&arn(m, p));
+    let allowed = |r: &AuthorizerAnswer, m: &str, p: &str| r.allows(&arn(m, p));
 
     let response = s.handle(token_event(&admin, "DELETE", "/items/7")).await.unwrap();
     assert!(allowed(&response, "DELETE", "/items/7"));
@@ -466,7 +485,11 @@ async fn cached_answers_never_allow_more_than_the_table() {
                 // Each answer is right for its own route.
                 let own = answer.allows(&arn(method, path));
                 let rule = s.authorizer.routes().rule_for(method, path);
-                assert_eq!(own, rule.admits(principal.as_ref()), "table {t}: {method} {path}");
+                assert_eq!(
+                    own,
+                    rule.check(principal.as_ref()).is_allowed(),
+                    "table {t}: {method} {path}"
+                );
             }
         }
     }
@@ -542,6 +565,23 @@ async fn bad_events_are_errors_never_allows() {
             other => panic!("case {i} ({event}): {other:?}"),
         }
     }
+    // One header named twice in different cases keeps both values: two
+    // credentials are ambiguous, not one of them picked.
+    let mut twice = good_request.clone();
+    twice["multiValueHeaders"] = Value::Null;
+    twice["headers"] = json!({"Authorization": format!("Bearer {token}"), "authorization": "Bearer x"});
+    assert_eq!(s.handle(twice).await, Err(AuthorizerError::Unauthorized));
+    let mut twice = good_http.clone();
+    twice["headers"] = json!({"Authorization": format!("Bearer {token}"), "authorization": "Bearer x"});
+    assert_eq!(s.handle(twice).await, Err(AuthorizerError::Unauthorized));
+    // A header that is no HTTP header value is refused, and the error names
+    // where, never the value (it may be a credential).
+    let mut control = good_request.clone();
+    control["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {token}\u{7}")]);
+    match s.handle(control).await {
+        Err(AuthorizerError::InvalidEvent(message)) => assert!(!message.contains(&token), "{message}"),
+        other => panic!("a control character in a header: {other:?}"),
+    }
     // A method the table does not name is judged by `ANY` routes (and, being
     // unsafe, needs anti-CSRF proof for a cookie).
     let mut odd = good_request.clone();
@@ -549,4 +589,131 @@ async fn bad_events_are_errors_never_allows() {
     assert!(!s.handle(odd.clone()).await.unwrap().allows(&arn("PROPFIND", "/me")));
     odd["multiValueHeaders"]["rid"] = json!(["session"]);
     assert!(s.handle(odd).await.unwrap().allows(&arn("PROPFIND", "/me")));
+}
+
+/// The typed entry points and the `tower::Service` impls answer exactly as
+/// `handle` does for the same event.
+#[tokio::test]
+async fn typed_entry_points_and_services_answer_as_handle() {
+    use aws_lambda_events::apigw::{
+        ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+        ApiGatewayV2CustomAuthorizerV2Request,
+    };
+    use lambda_runtime::{Context, LambdaEvent};
+    use tower::ServiceExt;
+
+    fn typed<T: serde::de::DeserializeOwned>(event: &Value) -> T {
+        serde_json::from_value(event.clone()).unwrap()
+    }
+    fn lambda_event<T>(payload: T) -> LambdaEvent<T> {
+        LambdaEvent::new(payload, Context::default())
+    }
+
+    for http_api in [HttpApiResponse::Simple, HttpApiResponse::IamPolicy] {
+        let s = Setup::with(|auth| LambdaAuthorizer::new(auth, quickstart_routes()).http_api_response(http_api));
+        let a = &s.authorizer;
+        for token in [s.user(), s.admin(), String::new()] {
+            for (method, path) in [("GET", "/me"), ("POST", "/me"), ("GET", "/admin"), ("GET", "/public")] {
+                let event = token_event(&token, method, path);
+                let expected = s.handle(event.clone()).await;
+                let direct = a.token(typed::<ApiGatewayCustomAuthorizerRequest>(&event)).await;
+                assert_eq!(direct.map(AuthorizerAnswer::Rest), expected, "TOKEN {method} {path}");
+                let served = a
+                    .clone()
+                    .oneshot(lambda_event(typed::<ApiGatewayCustomAuthorizerRequest>(&event)))
+                    .await;
+                assert_eq!(served.map(AuthorizerAnswer::Rest), expected);
+                let untyped = a.clone().oneshot(lambda_event(event)).await;
+                assert_eq!(untyped, expected);
+
+                let event = request_event(&token, method, path);
+                let expected = s.handle(event.clone()).await;
+                let direct = a
+                    .request(typed::<ApiGatewayCustomAuthorizerRequestTypeRequest>(&event))
+                    .await;
+                assert_eq!(direct.map(AuthorizerAnswer::Rest), expected, "REQUEST {method} {path}");
+                let served = a
+                    .clone()
+                    .oneshot(lambda_event(typed::<ApiGatewayCustomAuthorizerRequestTypeRequest>(
+                        &event,
+                    )))
+                    .await;
+                assert_eq!(served.map(AuthorizerAnswer::Rest), expected);
+
+                let event = http_event(&token, method, path);
+                let expected = s.handle(event.clone()).await;
+                let direct = a.http_api(typed::<ApiGatewayV2CustomAuthorizerV2Request>(&event)).await;
+                assert_eq!(
+                    direct.map(AuthorizerAnswer::HttpApi),
+                    expected,
+                    "payload 2.0 {method} {path}"
+                );
+                let served = a
+                    .clone()
+                    .oneshot(lambda_event(typed::<ApiGatewayV2CustomAuthorizerV2Request>(&event)))
+                    .await;
+                assert_eq!(served.map(AuthorizerAnswer::HttpApi), expected);
+            }
+        }
+    }
+
+    // What serde's defaults let through a typed event is refused all the same.
+    let s = Setup::new();
+    let mut no_arn: ApiGatewayCustomAuthorizerRequest = typed(&token_event(&s.user(), "GET", "/me"));
+    no_arn.method_arn = None;
+    assert!(matches!(
+        s.authorizer.token(no_arn).await,
+        Err(AuthorizerError::InvalidEvent(_))
+    ));
+    let mut wrong_type: ApiGatewayCustomAuthorizerRequestTypeRequest = typed(&request_event(&s.user(), "GET", "/me"));
+    wrong_type.type_ = Some("TOKEN".to_owned());
+    assert!(matches!(
+        s.authorizer.request(wrong_type).await,
+        Err(AuthorizerError::InvalidEvent(_))
+    ));
+    let mut no_version: ApiGatewayV2CustomAuthorizerV2Request = typed(&http_event(&s.user(), "GET", "/me"));
+    no_version.version = None;
+    assert!(matches!(
+        s.authorizer.http_api(no_version).await,
+        Err(AuthorizerError::InvalidEvent(_))
+    ));
+}
+
+/// `handle`'s answers are the JSON API Gateway documents (`Action` a string, no
+/// `usageIdentifierKey`); the typed answers serialize as `aws_lambda_events`
+/// writes them, and both read back to the same answer.
+#[tokio::test]
+async fn wire_format_of_each_answer() {
+    use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse};
+
+    let s = Setup::new();
+    let event = token_event(&s.user(), "GET", "/me");
+    let answer = s.handle(event.clone()).await.unwrap();
+    let wire = serde_json::to_value(&answer).unwrap();
+    let keys: Vec<&str> = wire.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["context", "policyDocument", "principalId"]);
+    for statement in wire["policyDocument"]["Statement"].as_array().unwrap() {
+        let keys: Vec<&str> = statement.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["Action", "Effect", "Resource"]);
+        assert_eq!(statement["Action"], "execute-api:Invoke");
+        assert!(statement["Resource"].is_array());
+    }
+
+    let typed: ApiGatewayCustomAuthorizerRequest = serde_json::from_value(event).unwrap();
+    let direct = s.authorizer.token(typed).await.unwrap();
+    let aws_wire = serde_json::to_value(&direct).unwrap();
+    assert_eq!(
+        aws_wire["policyDocument"]["Statement"][0]["Action"],
+        json!(["execute-api:Invoke"])
+    );
+    assert_eq!(aws_wire["usageIdentifierKey"], Value::Null);
+    let ours: ApiGatewayCustomAuthorizerResponse<Map<String, Value>> = serde_json::from_value(wire).unwrap();
+    let theirs: ApiGatewayCustomAuthorizerResponse<Map<String, Value>> = serde_json::from_value(aws_wire).unwrap();
+    assert_eq!(ours, theirs);
+    assert_eq!(AuthorizerAnswer::Rest(ours), answer);
+
+    let simple = s.handle(http_event(&s.user(), "GET", "/me")).await.unwrap();
+    let wire = serde_json::to_value(&simple).unwrap();
+    let keys: Vec<&str> = wire.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["context", "isAuthorized"]);
 }

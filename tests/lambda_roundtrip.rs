@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 
 use authorizer::credential::Credential;
-use authorizer::lambda::{AuthorizerResponse, LambdaAuthorizer, RouteRule, RouteTable, principal_from_extensions};
+use authorizer::lambda::{
+    AuthorizerAnswer, HttpApiAnswer, LambdaAuthorizer, RouteRule, RouteTable, principal_from_extensions,
+};
 use authorizer::testing::TestIssuer;
 use authorizer::{ContextClaims, Principal, PrincipalMapping, Source};
 use proptest::prelude::*;
@@ -133,10 +135,10 @@ proptest! {
                 "authorizationToken": format!("Bearer {token}"),
                 "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/GET/me",
             });
-            let AuthorizerResponse::Policy(answer) = authorizer.handle(event).await.unwrap() else {
+            let AuthorizerAnswer::Rest(answer) = authorizer.handle(event).await.unwrap() else {
                 panic!("a REST event gets a policy");
             };
-            prop_assert_eq!(&answer.principal_id, original.id());
+            prop_assert_eq!(answer.principal_id.as_deref(), Some(original.id()));
             prop_assert!(answer.context.values().all(|v| v.is_string() || v.is_number() || v.is_boolean()));
             for text in [false, true] {
                 let mut delivered: Map<String, Value> = answer
@@ -155,7 +157,7 @@ proptest! {
             let mut event = fixture("authorizer_http_v2.json");
             event["cookies"] = json!([]);
             event["headers"]["authorization"] = json!(format!("Bearer {token}"));
-            let AuthorizerResponse::Simple(answer) = authorizer.handle(event).await.unwrap() else {
+            let AuthorizerAnswer::HttpApi(HttpApiAnswer::Simple(answer)) = authorizer.handle(event).await.unwrap() else {
                 panic!("an HTTP API event gets a simple answer");
             };
             prop_assert!(answer.is_authorized);
@@ -242,12 +244,15 @@ proptest! {
                 event.insert("type".into(), json!("REQUEST"));
                 event.insert("methodArn".into(), json!(arn));
                 event.insert("headers".into(), json!({"Authorization": credential, "Cookie": credential}));
+                // API Gateway always sends one; the typed event needs it.
+                event.insert("requestContext".into(), fixture("authorizer_request.json")["requestContext"].clone());
             }
             "v2" => {
                 event.insert("version".into(), json!("2.0"));
                 event.insert("type".into(), json!("REQUEST"));
                 event.insert("routeArn".into(), json!(arn));
                 event.insert("cookies".into(), json!([credential]));
+                event.insert("requestContext".into(), fixture("authorizer_http_v2.json")["requestContext"].clone());
             }
             _ => {}
         }
@@ -255,8 +260,8 @@ proptest! {
         let outcome = runtime().block_on(authorizer.handle(event));
         if let Ok(answer) = outcome {
             let principal = match &answer {
-                AuthorizerResponse::Policy(p) => p.principal_id.clone(),
-                AuthorizerResponse::Simple(s) => s.context.get("principalId").and_then(Value::as_str).unwrap_or("").to_owned(),
+                AuthorizerAnswer::Rest(p) => p.principal_id.clone().unwrap_or_default(),
+                AuthorizerAnswer::HttpApi(a) => a.context().get("principalId").and_then(Value::as_str).unwrap_or("").to_owned(),
             };
             prop_assert_eq!(principal, "");
             prop_assert!(!answer.context().contains_key("claims"));

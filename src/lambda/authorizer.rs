@@ -1,16 +1,21 @@
-//! The Lambda authorizer: API Gateway's authorizer events in, its answers out.
+//! The Lambda authorizer: its configuration, the decision, and the entry points.
 
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ApiGatewayCustomAuthorizerResponse, ApiGatewayV2CustomAuthorizerV2Request,
+};
+use aws_lambda_events::iam::IamPolicyStatement;
 use serde_json::{Map, Value};
 
-use super::context::{BODY_KEY, PRINCIPAL_ID_KEY, authorizer_context};
-use super::routes::{RouteTable, glob_matches};
+use super::answer::{AuthorizerAnswer, HttpApiAnswer};
+use super::event::{AnyEvent, Event};
+use super::policy::{self, Reach};
+use super::routes::{RouteTable, Verdict};
 use crate::Authenticator;
-use crate::credential::Headers;
-use crate::error::{ClaimError, Denied, Error, ErrorStyle};
+use crate::error::Error;
 use crate::pipeline::{Mode, RequestParts};
 use crate::principal::{Principal, Source};
 
@@ -42,98 +47,6 @@ pub enum HttpApiResponse {
     Simple,
     /// An IAM policy, as for REST APIs (with [`PolicyResource`] applied).
     IamPolicy,
-}
-
-/// Allow or Deny.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Effect {
-    /// The statement lets the request through.
-    Allow,
-    /// The statement refuses the request (and wins over any `Allow`).
-    Deny,
-}
-
-/// One statement of an IAM policy: `execute-api:Invoke` on some resources.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Statement {
-    /// Always `execute-api:Invoke`.
-    pub action: String,
-    /// Allow or Deny.
-    pub effect: Effect,
-    /// Execute-API ARNs, with `*` and `?` wildcards.
-    pub resource: Vec<String>,
-}
-
-/// An IAM policy document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PolicyDocument {
-    /// Always `2012-10-17`.
-    pub version: String,
-    /// The statements.
-    pub statement: Vec<Statement>,
-}
-
-/// An IAM-policy answer (REST APIs, and HTTP APIs with [`HttpApiResponse::IamPolicy`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyResponse {
-    /// [`Principal::id`], or empty for an anonymous caller.
-    pub principal_id: String,
-    /// The policy.
-    pub policy_document: PolicyDocument,
-    /// The flat context (see [`authorizer_context`](super::authorizer_context)),
-    /// and [`BODY_KEY`](super::BODY_KEY) on a Deny.
-    pub context: Map<String, Value>,
-}
-
-/// An HTTP API simple answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SimpleResponse {
-    /// Whether the request may go on.
-    pub is_authorized: bool,
-    /// The flat context, with [`PRINCIPAL_ID_KEY`](super::PRINCIPAL_ID_KEY), and
-    /// [`BODY_KEY`](super::BODY_KEY) when refused.
-    pub context: Map<String, Value>,
-}
-
-/// What the authorizer answers API Gateway.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum AuthorizerResponse {
-    /// An IAM policy.
-    Policy(PolicyResponse),
-    /// An HTTP API simple answer.
-    Simple(SimpleResponse),
-}
-
-impl AuthorizerResponse {
-    /// The context handed to the backend.
-    pub fn context(&self) -> &Map<String, Value> {
-        match self {
-            AuthorizerResponse::Policy(policy) => &policy.context,
-            AuthorizerResponse::Simple(simple) => &simple.context,
-        }
-    }
-
-    /// Whether API Gateway lets a request for `method_arn` through with this
-    /// answer, as IAM evaluates it: a matching `Deny` wins, then a matching
-    /// `Allow`, and anything else is refused. A simple answer applies to every ARN.
-    pub fn allows(&self, method_arn: &str) -> bool {
-        match self {
-            AuthorizerResponse::Simple(simple) => simple.is_authorized,
-            AuthorizerResponse::Policy(policy) => {
-                let matching = |effect: Effect| {
-                    policy.policy_document.statement.iter().any(|s| {
-                        s.effect == effect && s.resource.iter().any(|pattern| glob_matches(pattern, method_arn))
-                    })
-                };
-                !matching(Effect::Deny) && matching(Effect::Allow)
-            }
-        }
-    }
 }
 
 /// Why the authorizer gave no answer. API Gateway turns [`Unauthorized`](AuthorizerError::Unauthorized)
@@ -179,6 +92,8 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 /// anonymous caller on an optional route gets an `Allow` with an empty
 /// `principalId`. See [the module docs](super) for the answers in full.
 ///
+/// [`run`](LambdaAuthorizer::run) is the whole function:
+///
 /// ```no_run
 /// use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable};
 /// use authorizer::{Issuer, Verifier};
@@ -191,6 +106,63 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 ///         .route("ANY /me", RouteRule::session())?;
 ///     LambdaAuthorizer::new(verifier, routes).run().await
 /// }
+/// ```
+///
+/// In a function of your own, [`token`](LambdaAuthorizer::token),
+/// [`request`](LambdaAuthorizer::request) and [`http_api`](LambdaAuthorizer::http_api)
+/// take and return the `aws_lambda_events` types:
+///
+/// ```no_run
+/// use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable};
+/// use authorizer::{Issuer, Verifier};
+/// use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+/// use lambda_runtime::{LambdaEvent, service_fn};
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), lambda_runtime::Error> {
+///     let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+///     let routes = RouteTable::new().route("ANY /me", RouteRule::session())?;
+///     let authorizer = LambdaAuthorizer::new(verifier, routes);
+///     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| {
+///         let authorizer = authorizer.clone();
+///         async move {
+///             tracing::info!(request_id = %event.context.request_id, "authorizing");
+///             authorizer.request(event.payload).await
+///         }
+///     }))
+///     .await
+/// }
+/// ```
+///
+/// It is also a [`tower::Service`](tower_service::Service) of
+/// [`LambdaEvent`](lambda_runtime::LambdaEvent)s of each event type (and of
+/// `serde_json::Value`, answered as [`handle`](LambdaAuthorizer::handle) does),
+/// for a stack of tower layers:
+///
+/// ```
+/// use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable, policy_allows};
+/// use authorizer::testing::TestIssuer;
+/// use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
+/// use lambda_runtime::{Context, LambdaEvent};
+/// use tower::ServiceExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let issuer = TestIssuer::new();
+/// let routes = RouteTable::new().route("ANY /me", RouteRule::session())?;
+/// let authorizer = LambdaAuthorizer::new(issuer.verifier(), routes);
+///
+/// let arn = "arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/me";
+/// let mut event = ApiGatewayCustomAuthorizerRequest::default();
+/// event.type_ = Some("TOKEN".to_owned());
+/// event.authorization_token = Some(format!("Bearer {}", issuer.token().subject("user-1").sign()));
+/// event.method_arn = Some(arn.to_owned());
+///
+/// let answer = authorizer.oneshot(LambdaEvent::new(event, Context::default())).await?;
+/// assert_eq!(answer.principal_id.as_deref(), Some("user-1"));
+/// assert!(policy_allows(&answer.policy_document, arn));
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct LambdaAuthorizer {
@@ -211,181 +183,18 @@ impl fmt::Debug for LambdaAuthorizer {
     }
 }
 
-/// The event, read.
-struct Event {
-    kind: Kind,
-    arn: Arn,
-    headers: EventHeaders,
+/// What the authorizer decided for one event.
+struct Decision<'r> {
+    caller: Option<Principal>,
+    /// The JSON error body of a refusal (a `Deny`); `None` when allowed.
+    refusal: Option<String>,
+    /// What an IAM policy for this decision may cover.
+    reach: Reach<'r>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Token,
-    Request,
-    HttpV2,
-}
-
-/// `arn:{partition}:execute-api:{region}:{account}:{api}/{stage}/{method}/{path}`.
-struct Arn {
-    full: String,
-    /// Up to and including the stage.
-    base: String,
-    method: String,
-    /// With a leading `/`.
-    path: String,
-}
-
-impl Arn {
-    fn parse(arn: &str) -> Result<Arn, AuthorizerError> {
-        let bad = || AuthorizerError::InvalidEvent("the method or route ARN is not an execute-api ARN".to_owned());
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
-            return Err(bad());
-        };
-        if *prefix != "arn" || *service != "execute-api" || [*partition, *region, *account].iter().any(|p| p.is_empty())
-        {
-            return Err(bad());
-        }
-        let mut pieces = resource.splitn(4, '/');
-        let (api, stage, method) = (pieces.next(), pieces.next(), pieces.next());
-        let (Some(api), Some(stage), Some(method)) = (api, stage, method) else {
-            return Err(bad());
-        };
-        if api.is_empty() || stage.is_empty() || method.is_empty() || arn.contains(['*', '?']) {
-            return Err(bad());
-        }
-        Ok(Arn {
-            full: arn.to_owned(),
-            base: format!("arn:{partition}:execute-api:{region}:{account}:{api}/{stage}"),
-            method: method.to_owned(),
-            path: format!("/{}", pieces.next().unwrap_or("")),
-        })
-    }
-}
-
-/// Request headers from an event, names in lowercase.
-struct EventHeaders {
-    pairs: Vec<(String, String)>,
-}
-
-impl Headers for EventHeaders {
-    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        self.pairs
-            .iter()
-            .filter(move |(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_bytes())
-    }
-}
-
-fn invalid(what: &str) -> AuthorizerError {
-    AuthorizerError::InvalidEvent(what.to_owned())
-}
-
-fn string_field<'a>(event: &'a Map<String, Value>, name: &str) -> Result<&'a str, AuthorizerError> {
-    match event.get(name) {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(invalid(&format!("`{name}` is not a string"))),
-        None => Err(invalid(&format!("`{name}` is missing"))),
-    }
-}
-
-/// A `{name: value}` header object (`null` or absent is empty).
-fn single_headers(value: Option<&Value>, out: &mut Vec<(String, String)>) -> Result<(), AuthorizerError> {
-    match value {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Object(map)) => {
-            for (name, value) in map {
-                match value {
-                    Value::String(v) => out.push((name.to_ascii_lowercase(), v.clone())),
-                    Value::Null => {}
-                    _ => return Err(invalid("a header value is not a string")),
-                }
-            }
-            Ok(())
-        }
-        Some(_) => Err(invalid("`headers` is not an object")),
-    }
-}
-
-/// A `{name: [values]}` header object (`null` or absent is empty).
-fn multi_headers(value: Option<&Value>, out: &mut Vec<(String, String)>) -> Result<(), AuthorizerError> {
-    match value {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Object(map)) => {
-            for (name, values) in map {
-                match values {
-                    Value::Array(values) => {
-                        for value in values {
-                            match value {
-                                Value::String(v) => out.push((name.to_ascii_lowercase(), v.clone())),
-                                _ => return Err(invalid("a header value is not a string")),
-                            }
-                        }
-                    }
-                    Value::Null => {}
-                    _ => return Err(invalid("a `multiValueHeaders` entry is not an array")),
-                }
-            }
-            Ok(())
-        }
-        Some(_) => Err(invalid("`multiValueHeaders` is not an object")),
-    }
-}
-
-impl Event {
-    fn parse(event: &Value) -> Result<Event, AuthorizerError> {
-        let Value::Object(event) = event else {
-            return Err(invalid("the event is not a JSON object"));
-        };
-        let version = event.get("version").and_then(Value::as_str);
-        let kind = match (version, event.get("type").and_then(Value::as_str)) {
-            (Some("2.0"), Some("REQUEST")) => Kind::HttpV2,
-            (Some("2.0"), _) => return Err(invalid("a payload 2.0 event whose `type` is not `REQUEST`")),
-            (_, Some("TOKEN")) => Kind::Token,
-            (_, Some("REQUEST")) => Kind::Request,
-            (_, Some(_)) => return Err(invalid("unknown authorizer event `type`")),
-            (_, None) => return Err(invalid("`type` is missing")),
-        };
-        let mut pairs = Vec::new();
-        let arn = match kind {
-            Kind::Token => {
-                let token = string_field(event, "authorizationToken")?;
-                pairs.push(("authorization".to_owned(), token.to_owned()));
-                Arn::parse(string_field(event, "methodArn")?)?
-            }
-            Kind::Request => {
-                // `multiValueHeaders` holds every value of `headers` and more;
-                // both must be well-formed.
-                let mut single = Vec::new();
-                single_headers(event.get("headers"), &mut single)?;
-                multi_headers(event.get("multiValueHeaders"), &mut pairs)?;
-                if pairs.is_empty() {
-                    pairs = single;
-                }
-                Arn::parse(string_field(event, "methodArn")?)?
-            }
-            Kind::HttpV2 => {
-                single_headers(event.get("headers"), &mut pairs)?;
-                match event.get("cookies") {
-                    None | Some(Value::Null) => {}
-                    Some(Value::Array(cookies)) => {
-                        for cookie in cookies {
-                            let Value::String(cookie) = cookie else {
-                                return Err(invalid("a cookie is not a string"));
-                            };
-                            pairs.push(("cookie".to_owned(), cookie.clone()));
-                        }
-                    }
-                    Some(_) => return Err(invalid("`cookies` is not an array")),
-                }
-                Arn::parse(string_field(event, "routeArn")?)?
-            }
-        };
-        Ok(Event {
-            kind,
-            arn,
-            headers: EventHeaders { pairs },
-        })
+impl Decision<'_> {
+    fn statements(&self, event: &Event) -> Vec<IamPolicyStatement> {
+        policy::statements(&event.arn, self.caller.as_ref(), self.refusal.is_none(), &self.reach)
     }
 }
 
@@ -418,7 +227,69 @@ impl LambdaAuthorizer {
         &self.routes
     }
 
-    /// Answers one authorizer event (the JSON API Gateway sends).
+    /// Answers a REST `TOKEN` event: `authorizationToken` is `Bearer <token>`
+    /// or a bare token.
+    ///
+    /// Errors as [`handle`](LambdaAuthorizer::handle); an event whose `type` is
+    /// not `TOKEN`, or without `authorizationToken` or `methodArn`, is an
+    /// [`AuthorizerError::InvalidEvent`].
+    ///
+    /// The answer serializes as `aws_lambda_events` writes it
+    /// (`"Action": ["execute-api:Invoke"]`, `"usageIdentifierKey": null`);
+    /// wrapped in [`AuthorizerAnswer::Rest`] it serializes as `handle`'s answers do.
+    pub async fn token(
+        &self,
+        event: ApiGatewayCustomAuthorizerRequest,
+    ) -> Result<ApiGatewayCustomAuthorizerResponse<Map<String, Value>>, AuthorizerError> {
+        let event = Event::token(event)?;
+        self.rest(&event).await
+    }
+
+    /// Answers a REST `REQUEST` event (or an HTTP API payload 1.0 event): the
+    /// credential is read from `multiValueHeaders`, or `headers` when that is
+    /// empty.
+    ///
+    /// Errors as [`handle`](LambdaAuthorizer::handle); an event whose `type` is
+    /// not `REQUEST`, or without `methodArn`, is an [`AuthorizerError::InvalidEvent`].
+    /// The answer serializes as [`token`](LambdaAuthorizer::token)'s does.
+    pub async fn request(
+        &self,
+        event: ApiGatewayCustomAuthorizerRequestTypeRequest,
+    ) -> Result<ApiGatewayCustomAuthorizerResponse<Map<String, Value>>, AuthorizerError> {
+        let event = Event::request(event)?;
+        self.rest(&event).await
+    }
+
+    /// Answers an HTTP API payload 2.0 event: the credential is read from
+    /// `headers` and `cookies`; the answer is simple or an IAM policy, as
+    /// configured with [`http_api_response`](LambdaAuthorizer::http_api_response).
+    ///
+    /// Errors as [`handle`](LambdaAuthorizer::handle); an event whose `version`
+    /// is not `2.0` or whose `type` is not `REQUEST`, or without `routeArn`, is
+    /// an [`AuthorizerError::InvalidEvent`].
+    pub async fn http_api(
+        &self,
+        event: ApiGatewayV2CustomAuthorizerV2Request,
+    ) -> Result<HttpApiAnswer, AuthorizerError> {
+        let event = Event::http_api(event)?;
+        let decision = self.decide(&event).await?;
+        let context = policy::http_api_context(decision.caller.as_ref(), decision.refusal.as_deref());
+        Ok(match self.http_api {
+            HttpApiResponse::Simple => {
+                HttpApiAnswer::Simple(policy::http_api_simple_answer(decision.refusal.is_none(), context))
+            }
+            HttpApiResponse::IamPolicy => HttpApiAnswer::IamPolicy(policy::http_api_policy_answer(
+                decision.caller.as_ref(),
+                decision.statements(&event),
+                context,
+            )),
+        })
+    }
+
+    /// Answers an authorizer event of any kind, as the JSON API Gateway sends
+    /// it: `version` and `type` say which, and the event is then read as
+    /// [`token`](LambdaAuthorizer::token), [`request`](LambdaAuthorizer::request)
+    /// or [`http_api`](LambdaAuthorizer::http_api) read theirs.
     ///
     /// Errors: [`AuthorizerError::Unauthorized`] for a missing (where needed),
     /// invalid or expired credential, or one whose principal id is empty (an
@@ -426,54 +297,16 @@ impl LambdaAuthorizer {
     /// event API Gateway would not send (no `methodArn`, an unknown `type`,
     /// headers that are not strings, ...); [`AuthorizerError::KeysUnavailable`].
     /// Never an `Allow` for any of these.
-    pub async fn handle(&self, event: Value) -> Result<AuthorizerResponse, AuthorizerError> {
-        let event = Event::parse(&event)?;
-        let caller = match self.authenticate(&event).await {
-            Ok(caller) => caller,
-            Err(Error::KeysUnavailable) => {
-                tracing::error!("Lambda authorizer: signing keys are unavailable");
-                return Err(AuthorizerError::KeysUnavailable);
-            }
-            Err(error @ Error::CsrfRejected) => {
-                tracing::debug!(%error, route = %event.arn.full, "Lambda authorizer: Deny");
-                let statements = vec![statement(Effect::Deny, vec![event.arn.full.clone()])];
-                return Ok(self.respond(&event, None, Some(&error), statements));
-            }
-            Err(error) => {
-                tracing::debug!(%error, route = %event.arn.full, "Lambda authorizer: Unauthorized");
-                return Err(AuthorizerError::Unauthorized);
-            }
-        };
-        let rule = self.routes.rule_for(&event.arn.method, &event.arn.path);
-        let refusal = match (rule.admits(caller.as_ref()), &caller) {
-            (true, _) => None,
-            (false, _) if rule.is_deny() => Some(Error::Forbidden(Denied {
-                errors: vec![ClaimError::new("route", "no rule allows this route")],
-                missing_scopes: Vec::new(),
-            })),
-            (false, None) => {
-                tracing::debug!(route = %event.arn.full, "Lambda authorizer: no credential, Unauthorized");
-                return Err(AuthorizerError::Unauthorized);
-            }
-            (false, Some(principal)) => Some(match rule.requirement().map(|r| r.evaluate(principal)) {
-                Some(Err(denied)) => Error::Forbidden(denied),
-                _ => Error::Forbidden(Denied {
-                    errors: vec![ClaimError::new("route", "the route's rule is not met")],
-                    missing_scopes: Vec::new(),
-                }),
-            }),
-        };
-        tracing::debug!(
-            principal = caller.as_ref().map_or("", Principal::id),
-            route = %event.arn.full,
-            allowed = refusal.is_none(),
-            "Lambda authorizer decision"
-        );
-        let statements = self.statements(&event.arn, caller.as_ref(), refusal.is_none());
-        Ok(self.respond(&event, caller.as_ref(), refusal.as_ref(), statements))
+    pub async fn handle(&self, event: Value) -> Result<AuthorizerAnswer, AuthorizerError> {
+        match AnyEvent::from_json(event)? {
+            AnyEvent::Token(event) => self.token(event).await.map(AuthorizerAnswer::Rest),
+            AnyEvent::Request(event) => self.request(*event).await.map(AuthorizerAnswer::Rest),
+            AnyEvent::HttpApi(event) => self.http_api(*event).await.map(AuthorizerAnswer::HttpApi),
+        }
     }
 
-    /// Runs the authorizer on the Lambda runtime until the process ends.
+    /// Runs the authorizer on the Lambda runtime until the process ends,
+    /// answering every event with [`handle`](LambdaAuthorizer::handle).
     pub async fn run(self) -> Result<(), lambda_runtime::Error> {
         let this = Arc::new(self);
         lambda_runtime::run(lambda_runtime::service_fn(
@@ -485,6 +318,67 @@ impl LambdaAuthorizer {
         .await
     }
 
+    async fn rest(
+        &self,
+        event: &Event,
+    ) -> Result<ApiGatewayCustomAuthorizerResponse<Map<String, Value>>, AuthorizerError> {
+        let decision = self.decide(event).await?;
+        let context = policy::context(decision.caller.as_ref(), decision.refusal.as_deref());
+        Ok(policy::rest_answer(
+            decision.caller.as_ref(),
+            decision.statements(event),
+            context,
+        ))
+    }
+
+    /// The caller and the route's verdict on it, its rule judged once.
+    async fn decide(&self, event: &Event) -> Result<Decision<'_>, AuthorizerError> {
+        let route = &event.arn.full;
+        let caller = match self.authenticate(event).await {
+            Ok(caller) => caller,
+            Err(Error::KeysUnavailable) => {
+                tracing::error!("Lambda authorizer: signing keys are unavailable");
+                return Err(AuthorizerError::KeysUnavailable);
+            }
+            Err(error @ Error::CsrfRejected) => {
+                tracing::debug!(%error, %route, "Lambda authorizer: Deny");
+                return Ok(Decision {
+                    caller: None,
+                    refusal: Some(self.body(error)),
+                    reach: Reach::ThisArn,
+                });
+            }
+            Err(error) => {
+                tracing::debug!(%error, %route, "Lambda authorizer: Unauthorized");
+                return Err(AuthorizerError::Unauthorized);
+            }
+        };
+        let matched = self.routes.route_for(&event.arn.method, &event.arn.path);
+        let rule = matched.map_or(self.routes.fallback_rule(), |route| &route.rule);
+        let refusal = match rule.check(caller.as_ref()) {
+            Verdict::Allowed => None,
+            Verdict::Unauthenticated => {
+                tracing::debug!(%route, "Lambda authorizer: no credential, Unauthorized");
+                return Err(AuthorizerError::Unauthorized);
+            }
+            Verdict::Denied(denied) => Some(self.body(Error::Forbidden(denied))),
+        };
+        tracing::debug!(
+            principal = caller.as_ref().map_or("", Principal::id),
+            %route,
+            allowed = refusal.is_none(),
+            "Lambda authorizer decision"
+        );
+        let reach = match self.resource {
+            PolicyResource::Api => Reach::Api {
+                routes: &self.routes,
+                matched,
+            },
+            PolicyResource::MethodArn => Reach::ThisArn,
+        };
+        Ok(Decision { caller, refusal, reach })
+    }
+
     /// The caller: `Ok(None)` when the event carries no credential.
     async fn authenticate(&self, event: &Event) -> Result<Option<Principal>, Error> {
         let parts = RequestParts::new(&event.arn.method, &event.arn.path, &event.headers);
@@ -494,11 +388,11 @@ impl LambdaAuthorizer {
             .await
             .into_result()
             .map_err(|rejection| rejection.error().clone())?;
-        if found.is_some() || event.kind != Kind::Token {
+        if found.is_some() {
             return Ok(found);
         }
         // A TOKEN event's value may be a bare token from a header of its own.
-        match event.headers.pairs.first().map(|(_, token)| token.trim()) {
+        match event.headers.token().map(str::trim) {
             Some(token) if !token.is_empty() && !token.contains(char::is_whitespace) => {
                 let outcome = self.auth.authenticate_token(token, Source::Header).await;
                 outcome.into_result().map_err(|rejection| rejection.error().clone())
@@ -507,123 +401,15 @@ impl LambdaAuthorizer {
         }
     }
 
-    /// The policy statements; see the module docs on caching.
-    fn statements(&self, arn: &Arn, caller: Option<&Principal>, allowed: bool) -> Vec<Statement> {
-        let effect = if allowed { Effect::Allow } else { Effect::Deny };
-        let exact = || vec![statement(effect, vec![arn.full.clone()])];
-        // A cookie's anti-CSRF proof belongs to one request: an answer cached
-        // by the cookie must not carry a safe method's Allow to a cross-site POST.
-        let cookie = caller.is_some_and(|p| p.source() == Source::Cookie);
-        if self.resource == PolicyResource::MethodArn || cookie {
-            return exact();
-        }
-        let fallback_admits = self.routes.fallback_rule().admits(caller);
-        let mut allow = Vec::new();
-        let mut deny = Vec::new();
-        if fallback_admits {
-            allow.push(format!("{}/*/*", arn.base));
-        }
-        for route in self.routes.routes() {
-            let resources = route.resource_globs().iter().map(|glob| format!("{}/{glob}", arn.base));
-            if !route.rule.admits(caller) {
-                deny.extend(resources);
-            } else if !fallback_admits && route.glob_is_exact() {
-                allow.extend(resources);
-            }
-        }
-        if allowed {
-            if deny.iter().any(|pattern| glob_matches(pattern, &arn.full)) {
-                // Another route's Deny would also cover this one: answer for this route only.
-                return exact();
-            }
-            if !allow.iter().any(|pattern| glob_matches(pattern, &arn.full)) {
-                allow.push(arn.full.clone());
-            }
-        } else if !deny.iter().any(|pattern| glob_matches(pattern, &arn.full)) {
-            deny.push(arn.full.clone());
-        }
-        let mut statements = Vec::new();
-        if !allow.is_empty() {
-            statements.push(statement(Effect::Allow, allow));
-        }
-        if !deny.is_empty() {
-            statements.push(statement(Effect::Deny, deny));
-        }
-        statements
-    }
-
-    fn respond(
-        &self,
-        event: &Event,
-        caller: Option<&Principal>,
-        refusal: Option<&Error>,
-        statements: Vec<Statement>,
-    ) -> AuthorizerResponse {
-        let mut context = caller.map(authorizer_context).unwrap_or_default();
-        if let Some(error) = refusal {
-            let body = error.to_response(self.style()).body;
-            context.insert(BODY_KEY.to_owned(), Value::String(body));
-        }
-        let principal_id = caller.map_or_else(String::new, |p| p.id().to_owned());
-        if event.kind == Kind::HttpV2 {
-            if caller.is_some() {
-                context.insert(PRINCIPAL_ID_KEY.to_owned(), Value::String(principal_id.clone()));
-            }
-            if self.http_api == HttpApiResponse::Simple {
-                return AuthorizerResponse::Simple(SimpleResponse {
-                    is_authorized: refusal.is_none(),
-                    context,
-                });
-            }
-        }
-        AuthorizerResponse::Policy(PolicyResponse {
-            principal_id,
-            policy_document: PolicyDocument {
-                version: "2012-10-17".to_owned(),
-                statement: statements,
-            },
-            context,
-        })
-    }
-
-    fn style(&self) -> ErrorStyle {
-        self.auth.style()
-    }
-}
-
-fn statement(effect: Effect, resource: Vec<String>) -> Statement {
-    Statement {
-        action: "execute-api:Invoke".to_owned(),
-        effect,
-        resource,
+    /// The JSON error body of a refusal, in the configured style.
+    fn body(&self, error: Error) -> String {
+        error.to_response(self.auth.style()).body
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arns() {
-        let a = Arn::parse("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/items/7").unwrap();
-        assert_eq!(a.base, "arn:aws:execute-api:us-east-1:123456789012:abc123/prod");
-        assert_eq!((a.method.as_str(), a.path.as_str()), ("GET", "/items/7"));
-        let root = Arn::parse("arn:aws:execute-api:us-east-1:1:abc/$default/GET/").unwrap();
-        assert_eq!(root.path, "/");
-        let bare = Arn::parse("arn:aws:execute-api:us-east-1:1:abc/test/GET").unwrap();
-        assert_eq!(bare.path, "/");
-        for bad in [
-            "",
-            "arn:aws:lambda:us-east-1:1:function:x",
-            "arn:aws:execute-api:us-east-1:1:abc",
-            "arn:aws:execute-api:us-east-1:1:abc/prod",
-            "arn:aws:execute-api::1:abc/prod/GET/x",
-            "arn:aws:execute-api:us-east-1:1:abc/*/GET/x",
-            "arn:aws:execute-api:us-east-1:1:/prod/GET/x",
-        ] {
-            assert!(Arn::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn diagnostics() {

@@ -11,7 +11,8 @@
 //!   SuperTokens' `st-ev`, `st-role`, `st-mfa` or scopes per route: the backend does.
 //! - **As the Lambda authorizer**, [`LambdaAuthorizer`] answers API Gateway's
 //!   authorizer events with an IAM policy (or an HTTP API simple answer), using a
-//!   [`RouteTable`] of the same requirements.
+//!   [`RouteTable`] of the same requirements. Events and answers are the
+//!   `aws_lambda_events` types.
 //!
 //! # Behind API Gateway
 //!
@@ -90,12 +91,31 @@
 //!
 //! # The Lambda authorizer
 //!
-//! [`LambdaAuthorizer::handle`] takes REST `TOKEN` events (`authorizationToken`:
+//! [`LambdaAuthorizer`] takes REST `TOKEN` events (`authorizationToken`:
 //! `Bearer <jwt>`, or a bare token), REST `REQUEST` events (the credential read
 //! from the headers by the [`Credentials`](crate::credential::Credentials) rules:
 //! `Authorization: Bearer`, `st-access-token`, `Cookie: sAccessToken=...`, with
 //! the CSRF rule for cookies on unsafe methods) and HTTP API payload 2.0 events
-//! (the same, with the `cookies` array), and answers:
+//! (the same, with the `cookies` array):
+//!
+//! - [`token`](LambdaAuthorizer::token), [`request`](LambdaAuthorizer::request)
+//!   and [`http_api`](LambdaAuthorizer::http_api) take the `aws_lambda_events`
+//!   event (`ApiGatewayCustomAuthorizerRequest`,
+//!   `ApiGatewayCustomAuthorizerRequestTypeRequest`,
+//!   `ApiGatewayV2CustomAuthorizerV2Request`) and return its answer
+//!   (`ApiGatewayCustomAuthorizerResponse`, or an [`HttpApiAnswer`]: simple or
+//!   IAM policy), for a `lambda_runtime` function of your own;
+//! - [`handle`](LambdaAuthorizer::handle) takes any of them as JSON, tells them
+//!   apart by `version` and `type`, and returns an [`AuthorizerAnswer`];
+//!   [`run`](LambdaAuthorizer::run) is a Lambda function that does only that;
+//! - a `LambdaAuthorizer` is a `tower::Service<LambdaEvent<E>>` for each of
+//!   those event types `E` and for `serde_json::Value`.
+//!
+//! Events are read strictly: an event without its `type`, `methodArn` or
+//! `routeArn`, with an ARN that is not a concrete execute-api ARN, or with
+//! headers or cookies that are not strings is refused, never answered.
+//!
+//! The answers:
 //!
 //! | case | REST (and HTTP API IAM policy) | HTTP API simple |
 //! | --- | --- | --- |
@@ -111,6 +131,9 @@
 //! whose template is `$context.authorizer.body`. HTTP APIs cannot customise the
 //! 403 of an authorizer.
 //!
+//! [`policy_allows`] tells whether an IAM-policy answer lets a given ARN
+//! through, as API Gateway evaluates it.
+//!
 //! The context holds the principal's flat context (strings, numbers and booleans:
 //! API Gateway refuses anything else) and every claim as one JSON string under
 //! [`CLAIMS_KEY`] (`claims`). [`principal_from_request_context`] rebuilds the
@@ -123,7 +146,9 @@
 //! /path` patterns (as API Gateway writes resources and routes) to
 //! [`RouteRule`]s, matched against the method and path of the event's
 //! `methodArn` (REST) or `routeArn` (HTTP API). Paths no pattern matches get the
-//! table's fallback rule, by default a valid session.
+//! table's fallback rule, by default a valid session. A rule's
+//! [`check`](RouteRule::check) is its [`Verdict`] on a caller, with the reasons
+//! of a refusal: the one evaluation a `Deny` and its `context.body` come from.
 //!
 //! ## Caching
 //!
@@ -176,23 +201,27 @@
 //! - A token's answer stays cached after the token expires, up to the TTL:
 //!   keep the TTL short compared with your tokens' lifetime.
 
+mod answer;
 mod authorizer;
 mod claims;
 mod context;
+mod event;
 mod gateway;
+mod policy;
 mod routes;
+mod service;
 
-pub use authorizer::{
-    AuthorizerError, AuthorizerResponse, Effect, HttpApiResponse, LambdaAuthorizer, PolicyDocument, PolicyResource,
-    PolicyResponse, SimpleResponse, Statement,
-};
+pub use answer::{AuthorizerAnswer, HttpApiAnswer};
+pub use authorizer::{AuthorizerError, HttpApiResponse, LambdaAuthorizer, PolicyResource};
 pub use context::{
     BODY_KEY, CLAIMS_KEY, PRINCIPAL_ID_KEY, RESERVED_KEYS, authorizer_context, principal_from_authorizer_context,
 };
 pub use gateway::{
     Gateway, gateway_only, gateway_or_verify, principal_from_extensions, principal_from_request_context,
 };
-pub use routes::{RouteError, RouteRule, RouteTable};
+pub use policy::policy_allows;
+pub use routes::{RouteError, RouteRule, RouteTable, Verdict};
+pub use service::AuthorizerFuture;
 
 use serde_json::{Map, Value};
 

@@ -7,8 +7,29 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::error::{ClaimError, Denied};
 use crate::principal::Principal;
 use crate::require::Requirement;
+
+/// A route rule's verdict on one caller, with the reasons of a refusal.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// The caller may call the route.
+    Allowed,
+    /// The route needs a session and the caller has none (a 401).
+    Unauthenticated,
+    /// The caller may not call the route (a 403): every check it failed, or,
+    /// for a [`RouteRule::deny`] route, one named `route`.
+    Denied(Denied),
+}
+
+impl Verdict {
+    /// Whether the caller may call the route.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Verdict::Allowed)
+    }
+}
 
 /// What one route needs from its caller.
 ///
@@ -69,18 +90,44 @@ impl RouteRule {
         }
     }
 
-    /// Whether `who` (`None` for an anonymous caller) may call a route with this rule.
-    pub fn admits(&self, who: Option<&Principal>) -> bool {
+    /// The verdict on `who` (`None` for an anonymous caller): the requirement
+    /// is evaluated once, and a refusal carries its reasons.
+    ///
+    /// ```
+    /// use authorizer::lambda::{RouteRule, Verdict};
+    /// use authorizer::require::scope;
+    /// use authorizer::{Principal, Source};
+    ///
+    /// let rule = RouteRule::require(scope("read:items"));
+    /// assert_eq!(rule.check(None), Verdict::Unauthenticated);
+    /// let Verdict::Denied(denied) = rule.check(Some(&Principal::new("user-1", Source::Bearer))) else {
+    ///     panic!("no scopes, no items");
+    /// };
+    /// assert_eq!(denied.missing_scopes, ["read:items"]);
+    /// ```
+    pub fn check(&self, who: Option<&Principal>) -> Verdict {
         match (&self.access, who) {
-            (Access::Optional, _) => true,
-            (Access::Session, Some(_)) => true,
-            (Access::Require(requirement), Some(principal)) => requirement.is_met(principal),
-            (Access::Session | Access::Require(_), None) | (Access::Deny, _) => false,
+            (Access::Optional, _) | (Access::Session, Some(_)) => Verdict::Allowed,
+            (Access::Require(requirement), Some(principal)) => match requirement.evaluate(principal) {
+                Ok(()) => Verdict::Allowed,
+                Err(denied) => Verdict::Denied(denied),
+            },
+            (Access::Session | Access::Require(_), None) => Verdict::Unauthenticated,
+            (Access::Deny, _) => Verdict::Denied(Denied {
+                errors: vec![ClaimError::new("route", "no rule allows this route")],
+                missing_scopes: Vec::new(),
+            }),
         }
     }
 
-    pub(crate) fn is_deny(&self) -> bool {
-        self.access == Access::Deny
+    /// Whether `who` may call, where the reasons are not needed (the other
+    /// routes of a cached policy): the requirement's check without them.
+    pub(crate) fn admits(&self, who: Option<&Principal>) -> bool {
+        match (&self.access, who) {
+            (Access::Optional, _) | (Access::Session, Some(_)) => true,
+            (Access::Require(requirement), Some(principal)) => requirement.is_met(principal),
+            (Access::Session | Access::Require(_), None) | (Access::Deny, _) => false,
+        }
     }
 }
 
@@ -502,7 +549,7 @@ mod tests {
         assert!(t.rule_for("GET", "/public").is_optional());
         assert_eq!(t.rule_for("GET", "/items/7"), &RouteRule::session());
         assert!(t.rule_for("DELETE", "/items/7").requirement().is_some());
-        assert!(t.rule_for("GET", "/items/special").is_deny());
+        assert_eq!(t.rule_for("GET", "/items/special"), &RouteRule::deny());
         assert!(t.rule_for("POST", "/items/special") == &RouteRule::session());
         assert!(t.rule_for("GET", "/files/a/b/c").is_optional());
         assert_eq!(t.rule_for("GET", "/files"), &RouteRule::session());
@@ -555,11 +602,44 @@ mod tests {
     }
 
     #[test]
+    fn verdicts_carry_reasons_and_agree_with_admits() {
+        use crate::principal::Source;
+
+        let scoped = RouteRule::require(scope("items:delete"));
+        let with_scope = Principal::new("u", Source::Bearer).with_scopes(vec!["items:delete".to_owned()]);
+        let without = Principal::new("u", Source::Bearer);
+        let cases = [
+            (RouteRule::optional(), None, Verdict::Allowed),
+            (RouteRule::optional(), Some(&without), Verdict::Allowed),
+            (RouteRule::session(), None, Verdict::Unauthenticated),
+            (RouteRule::session(), Some(&without), Verdict::Allowed),
+            (scoped.clone(), None, Verdict::Unauthenticated),
+            (scoped.clone(), Some(&with_scope), Verdict::Allowed),
+        ];
+        for (rule, who, expected) in cases {
+            assert_eq!(rule.check(who), expected, "{rule:?}");
+            assert_eq!(rule.admits(who), expected.is_allowed(), "{rule:?}");
+        }
+        let Verdict::Denied(denied) = scoped.check(Some(&without)) else {
+            panic!("a missing scope is a refusal");
+        };
+        assert_eq!(denied.missing_scopes, ["items:delete"]);
+        assert!(!scoped.admits(Some(&without)));
+        for who in [None, Some(&with_scope)] {
+            let Verdict::Denied(denied) = RouteRule::deny().check(who) else {
+                panic!("deny refuses everyone");
+            };
+            assert_eq!(denied.errors[0].id, "route");
+            assert!(!RouteRule::deny().admits(who));
+        }
+    }
+
+    #[test]
     fn data_form_round_trips_and_refuses_duplicates() {
         let doc = r#"{"routes": {"GET /public": {"optional": true}, "ANY /me": {},
             "GET /scoped": {"require": {"scope": "read:items"}}}, "fallback": {"deny": true}}"#;
         let t: RouteTable = serde_json::from_str(doc).unwrap();
-        assert!(t.fallback_rule().is_deny());
+        assert_eq!(t.fallback_rule(), &RouteRule::deny());
         let again: RouteTable = serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();
         assert_eq!(again.routes().len(), 3);
         let dup = r#"{"routes": {"GET /a": {}, "GET /a": {"optional": true}}}"#;

@@ -282,6 +282,13 @@ impl Default for PrincipalMapping {
 }
 
 impl PrincipalMapping {
+    /// The default mapping, shared: what claims verified elsewhere (by a
+    /// gateway) become when no verifier says otherwise.
+    pub(crate) fn shared_default() -> &'static PrincipalMapping {
+        static DEFAULT: std::sync::LazyLock<PrincipalMapping> = std::sync::LazyLock::new(PrincipalMapping::default);
+        &DEFAULT
+    }
+
     /// The claim that becomes [`Principal::id`] (default `sub`). It must be a string.
     pub fn id_claim(mut self, claim: impl Into<String>) -> Self {
         self.id_claim = claim.into();

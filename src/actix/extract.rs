@@ -11,7 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
-use super::headers::parts_of;
+use super::translate::parts_of;
 use crate::Authenticator;
 use crate::error::{Error, ErrorStyle, Rejection};
 use crate::pipeline::{Attempt, Authentication, Mode, Outcome, Verification};

@@ -14,7 +14,7 @@ use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use pin_project_lite::pin_project;
 
-use super::headers::parts_of;
+use super::translate::parts_of;
 use crate::Authenticator;
 use crate::error::Rejection;
 use crate::pipeline::{Attempt, Authentication, Mode, Outcome, Verification};

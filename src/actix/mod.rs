@@ -85,8 +85,8 @@
 //! [`ResponseError`](actix_web::ResponseError).
 
 mod extract;
-mod headers;
 mod middleware;
+mod translate;
 
 pub use extract::{Authenticated, AuthenticatedFuture, MaybePrincipal};
 pub use middleware::{AuthFuture, AuthMiddleware, AuthService, RequireFuture, RequireMiddleware, RequireService};

@@ -6,7 +6,6 @@ use aws_lambda_events::apigw::{
 };
 use lambda_http::request::RequestContext;
 use serde_json::{Map, Value};
-use std::sync::LazyLock;
 
 use super::claims::{parse_claims, parse_text};
 use super::context::{INTEGRATION_LATENCY_KEY, principal_from_authorizer_context};
@@ -19,6 +18,19 @@ use crate::principal::{Principal, PrincipalMapping, Source, push_unique};
 /// principal an authorizer (JWT, Lambda, Cognito or IAM) established, read from
 /// the `lambda_http` [`RequestContext`] in the request extensions (see
 /// [`principal_from_request_context`]).
+///
+/// ```
+/// use authorizer::lambda::Gateway;
+/// use authorizer::tower::AuthLayer;
+/// use authorizer::{Authenticator, Issuer, Verifier};
+///
+/// # fn main() -> Result<(), authorizer::ConfigError> {
+/// let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+/// // The same as `lambda::gateway_or_verify(verifier)`.
+/// let layer = AuthLayer::required(Authenticator::new(verifier).upstream(Gateway));
+/// # let _ = layer;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Gateway;
 
@@ -59,8 +71,7 @@ pub fn gateway_or_verify(auth: impl Into<Authenticator>) -> Authenticator {
 /// no authorizer in it. Claims become a principal by the default
 /// [`PrincipalMapping`]; [`gateway_or_verify`] uses its verifier's.
 pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result<Principal, Error>> {
-    static DEFAULT: LazyLock<PrincipalMapping> = LazyLock::new(PrincipalMapping::default);
-    Gateway.principal(extensions, &DEFAULT)
+    Gateway.principal(extensions, PrincipalMapping::shared_default())
 }
 
 /// The principal in an API Gateway request context, by the authorizer that made it:

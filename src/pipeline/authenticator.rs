@@ -1,7 +1,7 @@
 //! [`Authenticator`]: the configured pipeline.
 
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use super::Upstream;
 use super::outcome::{Attempt, Mode, Outcome, Verification};
@@ -159,9 +159,11 @@ impl Authenticator {
 
     /// The principal an upstream source established, if configured and present.
     fn established<H: Headers + ?Sized>(&self, parts: &RequestParts<'_, H>) -> Option<Result<Principal, Error>> {
-        static DEFAULT_MAPPING: LazyLock<PrincipalMapping> = LazyLock::new(PrincipalMapping::default);
         let upstream = self.upstream.as_ref()?;
-        let mapping = self.verifier.as_ref().map_or(&*DEFAULT_MAPPING, Verifier::mapping);
+        let mapping = self
+            .verifier
+            .as_ref()
+            .map_or(PrincipalMapping::shared_default(), Verifier::mapping);
         upstream.principal(parts.extensions()?, mapping)
     }
 

@@ -19,7 +19,25 @@ pub enum Mode {
     Optional,
 }
 
-/// The pipeline's decision for one request.
+/// The pipeline's decision for one request: a principal, anonymous, or a
+/// refusal in the configured error style.
+///
+/// ```
+/// use authorizer::pipeline::{Mode, RequestParts};
+/// use authorizer::testing::TestIssuer;
+/// use authorizer::Authenticator;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let auth = Authenticator::new(TestIssuer::new().verifier());
+/// let mut request = http::Request::get("/me").body(()).unwrap();
+/// let outcome = auth.authenticate(&RequestParts::from_request(&request), Mode::Optional).await;
+/// assert!(outcome.principal().is_none() && outcome.error().is_none()); // anonymous
+///
+/// // What an adapter does next: record it for the extractors, or answer the refusal.
+/// outcome.record(request.extensions_mut()).expect("anonymous requests pass an optional mode");
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Outcome {
     style: ErrorStyle,

@@ -252,6 +252,11 @@ impl LambdaAuthorizer {
     /// Errors as [`handle`](LambdaAuthorizer::handle); an event whose `type` is
     /// not `REQUEST`, or without `methodArn`, is an [`AuthorizerError::InvalidEvent`].
     /// The answer serializes as [`token`](LambdaAuthorizer::token)'s does.
+    ///
+    /// A typed event holds what `aws_lambda_events` decoded: one value per name
+    /// of its `headers` object (API Gateway lists repeated headers in
+    /// `multiValueHeaders`, which keeps them all). [`handle`](LambdaAuthorizer::handle)
+    /// reads the JSON itself and keeps every pair.
     pub async fn request(
         &self,
         event: ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -266,7 +271,9 @@ impl LambdaAuthorizer {
     ///
     /// Errors as [`handle`](LambdaAuthorizer::handle); an event whose `version`
     /// is not `2.0` or whose `type` is not `REQUEST`, or without `routeArn`, is
-    /// an [`AuthorizerError::InvalidEvent`].
+    /// an [`AuthorizerError::InvalidEvent`]. Headers: one value per name, as
+    /// for [`request`](LambdaAuthorizer::request) (HTTP APIs join repeated
+    /// headers with commas).
     pub async fn http_api(
         &self,
         event: ApiGatewayV2CustomAuthorizerV2Request,

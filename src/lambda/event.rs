@@ -33,6 +33,12 @@ pub(super) enum AnyEvent {
 // fields nobody reads are ignored. So each constructor below checks again what
 // the decision depends on (the event's kind, its ARN, the token), as strictly
 // as `AnyEvent::from_json` reads the JSON, and refuses the event otherwise.
+// Headers it cannot check again: `aws_lambda_events` keeps one value per name
+// of a `headers` object, so two spellings of one name (`Authorization`,
+// `authorization`) reach a typed event as one value. `from_json` keeps both
+// (and so refuses two credentials as ambiguous); API Gateway never sends such
+// a pair in `headers` (REST lists repeats in `multiValueHeaders`, HTTP APIs
+// join them with commas), so only a hand-built typed event can carry one.
 impl Event {
     /// A REST `TOKEN` event.
     pub(super) fn token(event: ApiGatewayCustomAuthorizerRequest) -> Result<Event, AuthorizerError> {
@@ -171,6 +177,15 @@ fn deserialize<T: DeserializeOwned>(event: Map<String, Value>, shape: &str) -> R
     })
 }
 
+/// More header values (or cookies) than any request API Gateway forwards can
+/// carry (it caps headers at about 10 KB): an event with more is refused before
+/// the typed reader, whose header map cannot hold some 24,000 and panics.
+const MAX_VALUES: usize = 1_000;
+
+fn too_many(what: &str) -> AuthorizerError {
+    invalid(&format!("more {what} than a request can carry"))
+}
+
 /// A `{name: value}` header object: `null` or absent is empty, a `null` value
 /// is no value, any other value must be a string.
 fn single_headers(event: &mut Map<String, Value>, field: &str) -> Result<(), AuthorizerError> {
@@ -183,6 +198,9 @@ fn single_headers(event: &mut Map<String, Value>, field: &str) -> Result<(), Aut
         Some(Value::Object(headers)) => headers,
         Some(_) => return Err(invalid(&format!("`{field}` is not an object"))),
     };
+    if headers.len() > MAX_VALUES {
+        return Err(too_many("headers"));
+    }
     if headers.values().any(|v| !(v.is_string() || v.is_null())) {
         return Err(invalid("a header value is not a string"));
     }
@@ -199,6 +217,10 @@ fn multi_headers(event: &mut Map<String, Value>) -> Result<(), AuthorizerError> 
         Some(Value::Object(headers)) => headers,
         Some(_) => return Err(invalid("`multiValueHeaders` is not an object")),
     };
+    let count: usize = headers.values().map(|v| v.as_array().map_or(1, Vec::len)).sum();
+    if count > MAX_VALUES {
+        return Err(too_many("headers"));
+    }
     for values in headers.values() {
         match values {
             Value::Array(values) if values.iter().all(Value::is_string) => {}
@@ -219,6 +241,7 @@ fn cookies(event: &mut Map<String, Value>) -> Result<(), AuthorizerError> {
             event.remove("cookies");
             Ok(())
         }
+        Some(Value::Array(cookies)) if cookies.len() > MAX_VALUES => Err(too_many("cookies")),
         Some(Value::Array(cookies)) if cookies.iter().all(Value::is_string) => Ok(()),
         Some(Value::Array(_)) => Err(invalid("a cookie is not a string")),
         Some(_) => Err(invalid("`cookies` is not an array")),
@@ -230,11 +253,8 @@ fn cookies(event: &mut Map<String, Value>) -> Result<(), AuthorizerError> {
 /// would keep only one value: two credentials would then pass for one instead
 /// of being refused as ambiguous. Such names become one name with every value.
 fn keep_case_variants(headers: &mut Map<String, Value>) {
-    let names: Vec<&String> = headers.keys().collect();
-    let repeated = names
-        .iter()
-        .enumerate()
-        .any(|(i, a)| names[i + 1..].iter().any(|b| a.eq_ignore_ascii_case(b)));
+    let mut seen = std::collections::HashSet::with_capacity(headers.len());
+    let repeated = headers.keys().any(|name| !seen.insert(name.to_ascii_lowercase()));
     if !repeated {
         return;
     }
@@ -446,6 +466,48 @@ mod tests {
         http.type_ = Some("REQUEST".to_owned());
         http.route_arn = None;
         assert!(Event::http_api(http).is_err());
+    }
+
+    #[test]
+    fn events_with_more_headers_than_a_request_carries_are_refused() {
+        let many: Map<String, Value> = (0..30_000).map(|i| (format!("x-{i}"), json!("v"))).collect();
+        let rest = json!({
+            "type": "REQUEST",
+            "methodArn": "arn:aws:execute-api:us-east-1:1:abc/prod/GET/me",
+            "headers": many.clone(),
+            "requestContext": {},
+        });
+        let multi: Map<String, Value> = many.keys().map(|k| (k.clone(), json!(["v"]))).collect();
+        let rest_multi = json!({
+            "type": "REQUEST",
+            "methodArn": "arn:aws:execute-api:us-east-1:1:abc/prod/GET/me",
+            "multiValueHeaders": multi,
+            "requestContext": {},
+        });
+        let cookies = json!({
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:us-east-1:1:abc/$default/GET/me",
+            "cookies": vec!["a=b"; 30_000],
+            "requestContext": {"http": {"method": "GET"}},
+        });
+        for event in [rest, rest_multi, cookies] {
+            let Err(AuthorizerError::InvalidEvent(message)) = AnyEvent::from_json(event) else {
+                panic!("refused, never read");
+            };
+            assert!(message.contains("more"), "{message}");
+        }
+    }
+
+    #[test]
+    fn case_variants_of_a_header_name_keep_every_value() {
+        let mut headers = json!({"Authorization": "Bearer a", "authorization": "Bearer b", "x": "1"})
+            .as_object()
+            .unwrap()
+            .clone();
+        keep_case_variants(&mut headers);
+        assert_eq!(headers["authorization"], json!(["Bearer a", "Bearer b"]));
+        assert_eq!(headers["x"], json!(["1"]));
     }
 
     #[test]

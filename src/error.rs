@@ -343,6 +343,11 @@ impl Rejection {
         &self.error
     }
 
+    /// The error, without its style.
+    pub fn into_error(self) -> Error {
+        self.error
+    }
+
     /// The rendered response.
     pub fn to_response(&self) -> ErrorResponse {
         self.error.to_response(self.style)

@@ -15,7 +15,7 @@ use super::event::{AnyEvent, Event};
 use super::policy::{self, Reach};
 use super::routes::{RouteTable, Verdict};
 use crate::Authenticator;
-use crate::error::Error;
+use crate::error::{Error, Rejection};
 use crate::pipeline::{Mode, RequestParts};
 use crate::principal::{Principal, Source};
 
@@ -394,7 +394,7 @@ impl LambdaAuthorizer {
             .authenticate(&parts, Mode::Optional)
             .await
             .into_result()
-            .map_err(|rejection| rejection.error().clone())?;
+            .map_err(Rejection::into_error)?;
         if found.is_some() {
             return Ok(found);
         }
@@ -402,7 +402,7 @@ impl LambdaAuthorizer {
         match event.headers.token().map(str::trim) {
             Some(token) if !token.is_empty() && !token.contains(char::is_whitespace) => {
                 let outcome = self.auth.authenticate_token(token, Source::Header).await;
-                outcome.into_result().map_err(|rejection| rejection.error().clone())
+                outcome.into_result().map_err(Rejection::into_error)
             }
             _ => Ok(None),
         }

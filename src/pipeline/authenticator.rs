@@ -154,7 +154,7 @@ impl Authenticator {
     }
 
     fn decided(&self, result: Result<Option<Principal>, Error>, mode: Mode) -> Attempt {
-        Attempt::ready(Outcome::new(result, mode, self.style))
+        Attempt::Ready(Outcome::new(result, mode, self.style))
     }
 
     /// The principal an upstream source established, if configured and present.

@@ -102,12 +102,6 @@ pub enum Attempt {
     Pending(Verification),
 }
 
-impl Attempt {
-    pub(crate) fn ready(outcome: Outcome) -> Self {
-        Attempt::Ready(outcome)
-    }
-}
-
 impl IntoFuture for Attempt {
     type Output = Outcome;
     type IntoFuture = Verification;

@@ -19,6 +19,13 @@ pub enum Source {
     Cookie,
     /// A named request header (SuperTokens' `st-access-token` by default).
     Header,
+    /// A query parameter (only where enabled: WebSocket clients in browsers).
+    Query,
+    /// A WebSocket upgrade's `Sec-WebSocket-Protocol` list, after the marker
+    /// protocol (browsers cannot set other headers on a WebSocket).
+    WebSocketProtocol,
+    /// A credential source of the user's (`credential::CredentialSource`).
+    Custom,
     /// API Gateway's HTTP API JWT authorizer (`requestContext.authorizer.jwt`).
     GatewayJwt,
     /// An API Gateway Lambda authorizer (`requestContext.authorizer` or `.lambda`).
@@ -27,6 +34,9 @@ pub enum Source {
     GatewayCognito,
     /// API Gateway IAM authorization (SigV4): the caller's ARN.
     GatewayIam,
+    /// A REST API's native JWT authorizer (`requestContext.authorizer.claims`,
+    /// claims with their JSON types kept).
+    GatewayRestJwt,
 }
 
 impl Source {
@@ -36,10 +46,14 @@ impl Source {
             Source::Bearer => "bearer",
             Source::Cookie => "cookie",
             Source::Header => "header",
+            Source::Query => "query",
+            Source::WebSocketProtocol => "websocket_protocol",
+            Source::Custom => "custom",
             Source::GatewayJwt => "gateway_jwt",
             Source::GatewayLambda => "gateway_lambda",
             Source::GatewayCognito => "gateway_cognito",
             Source::GatewayIam => "gateway_iam",
+            Source::GatewayRestJwt => "gateway_rest_jwt",
         }
     }
 }

@@ -100,6 +100,144 @@ fn rest_cognito_claims_are_parsed_back() {
     assert!(!p.context().contains_key("cognito:groups"));
 }
 
+fn expected_rest_jwt_claims() -> Value {
+    json!({
+        "sub": "user-1",
+        "iss": "https://auth.example.com",
+        "aud": ["authorizer-test", "other-api"],
+        "exp": 1900000000,
+        "iat": 1700000000,
+        "scope": "read:items write:items",
+        "email": "user-1@example.com",
+        "email_verified": true,
+        "name": "Doe, \"Jane\"",
+        "locality": "Montréal",
+        "version": "42",
+        "level": 3,
+        "roles": ["user", "editor"],
+        "address": {"city": "Seattle"},
+        "st-ev": {"v": true, "t": 1700000000000i64},
+        "st-role": {"v": ["admin", "user"], "t": 1700000000000i64},
+    })
+}
+
+#[test]
+fn rest_jwt_claims_keep_their_types() {
+    let p = principal(&fixture("rest_jwt.json"));
+    assert_eq!(p.id(), "user-1");
+    assert_eq!(p.source(), Source::GatewayRestJwt);
+    assert_eq!(Value::Object(p.claims().clone()), expected_rest_jwt_claims());
+    assert_eq!(p.scopes(), ["read:items", "write:items"]);
+    let context = p.context();
+    // The string "42" stays a string; the number 3 stays a number.
+    assert_eq!(context["version"], ContextValue::String("42".into()));
+    assert_eq!(context["level"], ContextValue::Number(3.into()));
+    assert_eq!(context["email_verified"], ContextValue::Bool(true));
+    assert_eq!(context["locality"], ContextValue::String("Montréal".into()));
+    for nested in ["aud", "roles", "address", "st-ev", "st-role"] {
+        assert!(!context.contains_key(nested), "{nested}");
+    }
+}
+
+/// REST JWT and Cognito user-pool authorizers fill the same member; typed
+/// values mean the JWT authorizer, strings only mean Cognito (parsed back).
+#[test]
+fn rest_jwt_and_cognito_are_told_apart_by_their_values() {
+    let mut typed_cognito = fixture("rest_cognito.json");
+    typed_cognito["requestContext"]["authorizer"]["claims"]["auth_time"] = json!(1700000000);
+    let p = principal(&typed_cognito);
+    assert_eq!(p.source(), Source::GatewayRestJwt);
+    // Kept as delivered: the string dates are not parsed on a typed claim set.
+    assert_eq!(p.claims()["exp"], json!("Tue Nov 14 23:13:20 UTC 2023"));
+    assert_eq!(p.claims()["email_verified"], json!("true"));
+
+    let mut all_text = fixture("rest_jwt.json");
+    let claims = all_text["requestContext"]["authorizer"]["claims"]
+        .as_object_mut()
+        .unwrap();
+    for value in claims.values_mut() {
+        if !value.is_string() {
+            *value = json!(value.to_string());
+        }
+    }
+    let p = principal(&all_text);
+    assert_eq!(p.source(), Source::GatewayCognito);
+    assert_eq!(p.claims()["exp"], json!(1900000000));
+    assert_eq!(p.claims()["email_verified"], json!(true));
+    assert_eq!(
+        p.claims()["level"],
+        json!("3"),
+        "an unknown claim's type is not guessed"
+    );
+    assert_eq!(
+        p.claims()["st-role"],
+        json!({"v": ["admin", "user"], "t": 1700000000000i64})
+    );
+
+    let mut scp = fixture("rest_jwt.json");
+    let claims = scp["requestContext"]["authorizer"]["claims"].as_object_mut().unwrap();
+    claims.remove("scope");
+    claims.insert("scp".into(), json!(["orders:read", "orders:write", "orders:read"]));
+    assert_eq!(principal(&scp).scopes(), ["orders:read", "orders:write"]);
+}
+
+#[test]
+fn rest_jwt_claims_without_a_usable_id_are_refused() {
+    for sub in [
+        None,
+        Some(json!("")),
+        Some(json!(42)),
+        Some(json!(["user-1"])),
+        Some(Value::Null),
+    ] {
+        let mut event = fixture("rest_jwt.json");
+        let claims = event["requestContext"]["authorizer"]["claims"].as_object_mut().unwrap();
+        match &sub {
+            Some(value) => claims.insert("sub".into(), value.clone()),
+            None => claims.remove("sub"),
+        };
+        assert!(matches!(read(&event), Some(Err(_))), "sub {sub:?}");
+    }
+}
+
+#[tokio::test]
+async fn requirements_run_on_rest_jwt_claims() {
+    let app = gateway_app(ErrorStyle::SuperTokens);
+    let jwt = fixture("rest_jwt.json");
+    for (method, path) in [
+        ("GET", "/me"),
+        ("POST", "/me"),
+        ("GET", "/verified"),
+        ("GET", "/admin"),
+        ("GET", "/scoped"),
+    ] {
+        let (status, _, body) = call(&app, &rest_at(jwt.clone(), method, path)).await;
+        assert_eq!(status, 200, "{method} {path}: {body}");
+        assert_eq!(body["source"], "gateway_rest_jwt");
+    }
+    let (_, _, body) = call(&app, &rest_at(jwt.clone(), "GET", "/me")).await;
+    assert_eq!(body["claims"], expected_rest_jwt_claims());
+
+    let mut user = rest_at(jwt.clone(), "GET", "/admin");
+    user["requestContext"]["authorizer"]["claims"]["st-role"] = json!({"v": ["user"], "t": 0});
+    let (status, _, body) = call(&app, &user).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["claimValidationErrors"][0],
+        json!({"id": "st-role", "reason": {"message": "wrong value", "expectedValue": "admin", "actualValue": ["user"]}})
+    );
+    let mut unverified = rest_at(jwt.clone(), "GET", "/verified");
+    unverified["requestContext"]["authorizer"]["claims"]["st-ev"] = json!({"v": false, "t": 0});
+    assert_eq!(call(&app, &unverified).await.0, 403);
+    // A string where the token had a boolean is not read as one.
+    let mut text = rest_at(jwt.clone(), "GET", "/verified");
+    text["requestContext"]["authorizer"]["claims"]["st-ev"] = json!(r#"{"v":true,"t":0}"#);
+    assert_eq!(call(&app, &text).await.0, 403);
+    let mut unscoped = rest_at(jwt, "GET", "/scoped");
+    unscoped["requestContext"]["authorizer"]["claims"]["scope"] = json!("write:items");
+    assert_eq!(call(&app, &unscoped).await.0, 403);
+}
+
 #[test]
 fn http_jwt_claims_are_parsed_back() {
     let p = principal(&fixture("http_jwt.json"));
@@ -400,6 +538,15 @@ async fn the_verifiers_principal_mapping_applies_to_gateway_claims() {
     let local = http_at(with_token(&fixture("http_no_authorizer.json"), &token), "GET", "/me");
     let (status, _, body) = call(&app, &local).await;
     assert_eq!((status, &body["id"]), (200, &json!("user-1@example.com")), "{body}");
+    assert_eq!(
+        body["context"],
+        json!({"email": "user-1@example.com", "scope": "read:items write:items"})
+    );
+
+    let rest_jwt = rest_at(fixture("rest_jwt.json"), "GET", "/me");
+    let (status, _, body) = call(&app, &rest_jwt).await;
+    assert_eq!((status, &body["id"]), (200, &json!("user-1@example.com")), "{body}");
+    assert_eq!(body["source"], "gateway_rest_jwt");
     assert_eq!(
         body["context"],
         json!({"email": "user-1@example.com", "scope": "read:items write:items"})

@@ -3,6 +3,7 @@
 use aws_lambda_events::apigw::{
     ApiGatewayProxyRequestContext, ApiGatewayRequestAuthorizerIamDescription,
     ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayRequestIdentity, ApiGatewayV2httpRequestContext,
+    ApiGatewayWebsocketProxyRequest,
 };
 use lambda_http::request::RequestContext;
 use serde_json::{Map, Value};
@@ -79,11 +80,34 @@ pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result
 /// | event | authorizer | principal | [`Principal::source`] |
 /// | --- | --- | --- | --- |
 /// | REST (v1) | Lambda: `requestContext.authorizer` with `principalId` and a flat context | see [`principal_from_authorizer_context`] | [`Source::GatewayLambda`] |
-/// | REST (v1) | Cognito user pool: `requestContext.authorizer.claims` | id from `sub`; claims parsed back (see [`parse_flattened_claims`](super::parse_flattened_claims)) | [`Source::GatewayCognito`] |
+/// | REST (v1) | JWT: `requestContext.authorizer.claims`, values of every JSON type | id from `sub`; claims as delivered; scopes from `scope`/`scp` | [`Source::GatewayRestJwt`] |
+/// | REST (v1) | Cognito user pool: `requestContext.authorizer.claims`, strings only | id from `sub`; claims parsed back (see [`parse_flattened_claims`](super::parse_flattened_claims)) | [`Source::GatewayCognito`] |
 /// | HTTP API (v2) | JWT: `requestContext.authorizer.jwt.claims` and `.scopes` | id from `sub`; claims parsed back; scopes from `.scopes`, else from `scope`/`scp` | [`Source::GatewayJwt`] |
 /// | HTTP API (v2) | Lambda: `requestContext.authorizer.lambda` | see [`principal_from_authorizer_context`] | [`Source::GatewayLambda`] |
 /// | REST (v1) | IAM: `requestContext.identity.userArn` and ids | id is the caller's ARN | [`Source::GatewayIam`] |
 /// | HTTP API (v2) | IAM: `requestContext.authorizer.iam` | id is the caller's ARN | [`Source::GatewayIam`] |
+///
+/// WebSocket events are read by [`principal_from_websocket_event`].
+///
+/// The three JWT-based authorizers hand the same token's claims on differently:
+///
+/// | | HTTP API JWT | REST API JWT | REST API Cognito user pool |
+/// | --- | --- | --- | --- |
+/// | where | `authorizer.jwt.claims` | `authorizer.claims` | `authorizer.claims` |
+/// | numbers, booleans | text: `"1700000000"`, `"true"` | as in the token: `1700000000`, `true` | text; `exp`, `iat` as `"Tue Nov 14 23:13:20 UTC 2023"` |
+/// | arrays | text: `"[a b]"` | as in the token: `["a","b"]` | text: `"[a b]"` |
+/// | objects | JSON text, or Go's `map[k:v]` | as in the token (only top-level claims are named) | text |
+/// | scopes | `authorizer.jwt.scopes`, else `scope`/`scp` | `scope`/`scp` | `scope` (access tokens) |
+/// | read here | parsed back where the type is known | kept as delivered | parsed back where the type is known |
+///
+/// A REST API's JWT authorizer and its Cognito user-pool authorizer fill the
+/// same member, and nothing else in the event tells them apart. So the values
+/// decide: a `claims` object holding any value that is not a string (a JWT
+/// authorizer passes `exp` as a number) is the JWT authorizer's, read with its
+/// types as they are; one of strings only is the Cognito authorizer's, parsed
+/// back. A token of string claims only behind a REST JWT authorizer is then
+/// read as Cognito's: where its claims' types are known they are parsed back,
+/// and the source says [`Source::GatewayCognito`].
 ///
 /// JWT and Cognito claims (after parsing) become a principal as verified claims
 /// do, by the [`PrincipalMapping`]: the default one here, the verifier's under
@@ -94,10 +118,66 @@ pub fn principal_from_extensions(extensions: &http::Extensions) -> Option<Result
 /// `unauthenticated` there: refuse them with a requirement if they may not call).
 ///
 /// `None`: no authorizer ran (or an anonymous Lambda authorizer answer), or the
-/// request did not come through API Gateway (ALB, WebSocket, ...). `Some(Err)`:
+/// request did not come through API Gateway (ALB, ...). `Some(Err)`:
 /// an authorizer context that cannot be read (a logged warning; a 401 for the client).
 pub fn principal_from_request_context(context: &RequestContext) -> Option<Result<Principal, Error>> {
     from_request_context(context, &PrincipalMapping::default())
+}
+
+/// The principal a WebSocket API's Lambda authorizer established, read from
+/// the event a WebSocket route's Lambda integration receives (`$connect`,
+/// `$default`, `$disconnect` and custom routes alike).
+///
+/// API Gateway runs the authorizer once, on `$connect`, and hands its answer
+/// (`principalId` and `context`) to every route of the connection in
+/// `requestContext.authorizer`, which is read as
+/// [`principal_from_authorizer_context`] reads a REST context: with
+/// [`LambdaAuthorizer`](super::LambdaAuthorizer) as the authorizer, id, claims,
+/// scopes and context are those it had, and the source is
+/// [`Source::GatewayLambda`].
+///
+/// `None`: no authorizer ran on `$connect` (an authorizer context holding only
+/// `integrationLatency` counts as none), or it answered for an anonymous
+/// caller (an empty `principalId`). `Some(Err)`: an authorizer context that
+/// cannot be read (a logged warning): refuse the message.
+///
+/// ```
+/// use authorizer::lambda::principal_from_websocket_event;
+/// use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+///
+/// fn on_message(event: &ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+///     let mut response = ApiGatewayProxyResponse::default();
+///     match principal_from_websocket_event(event) {
+///         Some(Ok(caller)) => {
+///             response.status_code = 200;
+///             response.body = Some(format!("hello, {}", caller.id()).into());
+///         }
+///         // No authorizer on `$connect`, an anonymous caller, or a malformed context.
+///         None | Some(Err(_)) => response.status_code = 401,
+///     }
+///     response
+/// }
+///
+/// let event: ApiGatewayWebsocketProxyRequest = serde_json::from_value(serde_json::json!({
+///     "requestContext": {
+///         "routeKey": "$default",
+///         "eventType": "MESSAGE",
+///         "connectionId": "L0SM9cOFvHcCIhw=",
+///         "connectedAt": 1700000000000i64,
+///         "requestTimeEpoch": 1700000001000i64,
+///         "authorizer": {"principalId": "user-1", "integrationLatency": 21}
+///     },
+///     "body": "hello"
+/// }))?;
+/// assert_eq!(on_message(&event).status_code, 200);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn principal_from_websocket_event(event: &ApiGatewayWebsocketProxyRequest) -> Option<Result<Principal, Error>> {
+    let fields = &event.request_context.authorizer.fields;
+    if fields.keys().all(|key| key == INTEGRATION_LATENCY_KEY) {
+        return None;
+    }
+    principal_from_authorizer_context(fields).transpose()
 }
 
 fn from_request_context(context: &RequestContext, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
@@ -112,10 +192,10 @@ fn from_request_context(context: &RequestContext, mapping: &PrincipalMapping) ->
 fn rest(context: &ApiGatewayProxyRequestContext, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
     let fields = &context.authorizer.fields;
     if fields.keys().any(|key| key != INTEGRATION_LATENCY_KEY) {
-        // Cognito's claims are an object; a Lambda authorizer's context holds
-        // only scalars, this crate's claims under the same key as JSON text.
+        // JWT and Cognito claims are an object; a Lambda authorizer's context
+        // holds only scalars, this crate's claims under the same key as JSON text.
         if let Some(Value::Object(claims)) = fields.get("claims") {
-            return Some(cognito(claims, mapping));
+            return Some(rest_claims(claims, mapping));
         }
         return principal_from_authorizer_context(fields).transpose();
     }
@@ -153,8 +233,14 @@ fn jwt_principal(
     }
 }
 
-fn cognito(claims: &Map<String, Value>, mapping: &PrincipalMapping) -> Result<Principal, Error> {
-    from_claims(parse_claims(claims), Source::GatewayCognito, mapping)
+/// A REST API's JWT authorizer keeps each claim's JSON type; its Cognito
+/// user-pool authorizer hands every claim on as a string.
+fn rest_claims(claims: &Map<String, Value>, mapping: &PrincipalMapping) -> Result<Principal, Error> {
+    if claims.values().all(Value::is_string) {
+        from_claims(parse_claims(claims), Source::GatewayCognito, mapping)
+    } else {
+        from_claims(claims.clone(), Source::GatewayRestJwt, mapping)
+    }
 }
 
 fn from_claims(claims: Map<String, Value>, source: Source, mapping: &PrincipalMapping) -> Result<Principal, Error> {

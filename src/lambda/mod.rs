@@ -218,6 +218,7 @@ pub use context::{
 };
 pub use gateway::{
     Gateway, gateway_only, gateway_or_verify, principal_from_extensions, principal_from_request_context,
+    principal_from_websocket_event,
 };
 pub use policy::policy_allows;
 pub use routes::{RouteError, RouteRule, RouteTable, Verdict};

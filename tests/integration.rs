@@ -33,5 +33,6 @@ mod lambda_authorizer;
 mod lambda_e2e;
 mod lambda_gateway;
 mod lambda_roundtrip;
+mod lambda_websocket;
 mod parity;
 mod requirements;

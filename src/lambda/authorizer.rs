@@ -360,7 +360,8 @@ impl LambdaAuthorizer {
                 return Err(AuthorizerError::Unauthorized);
             }
         };
-        let matched = self.routes.route_for(&event.arn.method, &event.arn.path);
+        let (method, path) = event.arn.route();
+        let matched = self.routes.route_for(method, path);
         let rule = matched.map_or(self.routes.fallback_rule(), |route| &route.rule);
         let refusal = match rule.check(caller.as_ref()) {
             Verdict::Allowed => None,
@@ -377,6 +378,9 @@ impl LambdaAuthorizer {
             "Lambda authorizer decision"
         );
         let reach = match self.resource {
+            // A WebSocket API runs its authorizer on `$connect` alone: the
+            // answer is about that one ARN, and only replayed for it.
+            _ if event.arn.is_connect() => Reach::ThisArn,
             PolicyResource::Api => Reach::Api {
                 routes: &self.routes,
                 matched,
@@ -388,7 +392,9 @@ impl LambdaAuthorizer {
 
     /// The caller: `Ok(None)` when the event carries no credential.
     async fn authenticate(&self, event: &Event) -> Result<Option<Principal>, Error> {
-        let parts = RequestParts::new(&event.arn.method, &event.arn.path, &event.headers);
+        // `$connect` reaches the credential rules as a method of its own: not
+        // a safe one, so a cookie session needs proof that it is not cross-site.
+        let parts = RequestParts::new(&event.arn.method, &event.target, &event.headers);
         let found = self
             .auth
             .authenticate(&parts, Mode::Optional)

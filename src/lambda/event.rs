@@ -1,5 +1,6 @@
 //! Event reading: API Gateway's authorizer events, typed or as JSON, to what
-//! the decision needs (the method or route ARN and the request's headers).
+//! the decision needs (the method or route ARN, the request's headers and its
+//! query).
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -10,12 +11,16 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::authorizer::AuthorizerError;
+use super::query;
 use crate::credential::Headers;
 
 /// An event, read: the request it stands for.
 pub(super) struct Event {
     pub(super) arn: Arn,
     pub(super) headers: EventHeaders,
+    /// The ARN's path and the event's query (`/me?token=...`): the request
+    /// target the pipeline reads a query credential from.
+    pub(super) target: String,
 }
 
 /// An event of any of the three shapes API Gateway sends a Lambda authorizer.
@@ -44,23 +49,32 @@ impl Event {
     pub(super) fn token(event: ApiGatewayCustomAuthorizerRequest) -> Result<Event, AuthorizerError> {
         expect_type(event.type_.as_deref(), "TOKEN")?;
         let token = required(event.authorization_token, "authorizationToken")?;
+        let arn = Arn::parse(&required(event.method_arn, "methodArn")?)?;
         Ok(Event {
-            arn: Arn::parse(&required(event.method_arn, "methodArn")?)?,
+            target: arn.path.clone(),
+            arn,
             headers: EventHeaders::Token(token),
         })
     }
 
-    /// A REST `REQUEST` event.
+    /// A REST (or WebSocket `$connect`) `REQUEST` event.
     pub(super) fn request(event: ApiGatewayCustomAuthorizerRequestTypeRequest) -> Result<Event, AuthorizerError> {
         expect_type(event.type_.as_deref(), "REQUEST")?;
         let arn = Arn::parse(&required(event.method_arn, "methodArn")?)?;
-        // `multiValueHeaders` holds every value of `headers` and more.
+        // The multi-value maps hold every value of the single-value ones and more.
         let headers = if event.multi_value_headers.is_empty() {
             event.headers
         } else {
             event.multi_value_headers
         };
+        let parameters = if event.multi_value_query_string_parameters.is_empty() {
+            &event.query_string_parameters
+        } else {
+            &event.multi_value_query_string_parameters
+        };
+        let query = query::encode_pairs(parameters.iter())?;
         Ok(Event {
+            target: target(&arn, &query),
             arn,
             headers: EventHeaders::Request {
                 headers,
@@ -77,8 +91,11 @@ impl Event {
         if event.type_.as_deref() != Some("REQUEST") {
             return Err(invalid("a payload 2.0 event whose `type` is not `REQUEST`"));
         }
+        let arn = Arn::parse(&required(event.route_arn, "routeArn")?)?;
+        let query = query::from_raw(event.raw_query_string.as_deref().unwrap_or(""))?;
         Ok(Event {
-            arn: Arn::parse(&required(event.route_arn, "routeArn")?)?,
+            target: target(&arn, &query),
+            arn,
             headers: EventHeaders::Request {
                 headers: event.headers,
                 cookies: event.cookies,
@@ -87,7 +104,16 @@ impl Event {
     }
 }
 
-fn invalid(what: &str) -> AuthorizerError {
+/// The ARN's path, with the query if there is one.
+fn target(arn: &Arn, query: &str) -> String {
+    if query.is_empty() {
+        arn.path.clone()
+    } else {
+        format!("{}?{query}", arn.path)
+    }
+}
+
+pub(super) fn invalid(what: &str) -> AuthorizerError {
     AuthorizerError::InvalidEvent(what.to_owned())
 }
 
@@ -122,6 +148,8 @@ impl AnyEvent {
             Shape::Request => {
                 single_headers(&mut event, "headers")?;
                 multi_headers(&mut event)?;
+                query::check_parameters(&mut event, "queryStringParameters", false)?;
+                query::check_parameters(&mut event, "multiValueQueryStringParameters", true)?;
                 deserialize(event, "REQUEST").map(|e| AnyEvent::Request(Box::new(e)))
             }
             Shape::HttpApi => {
@@ -180,9 +208,9 @@ fn deserialize<T: DeserializeOwned>(event: Map<String, Value>, shape: &str) -> R
 /// More header values (or cookies) than any request API Gateway forwards can
 /// carry (it caps headers at about 10 KB): an event with more is refused before
 /// the typed reader, whose header map cannot hold some 24,000 and panics.
-const MAX_VALUES: usize = 1_000;
+pub(super) const MAX_VALUES: usize = 1_000;
 
-fn too_many(what: &str) -> AuthorizerError {
+pub(super) fn too_many(what: &str) -> AuthorizerError {
     invalid(&format!("more {what} than a request can carry"))
 }
 
@@ -270,7 +298,16 @@ fn keep_case_variants(headers: &mut Map<String, Value>) {
     *headers = folded;
 }
 
-/// `arn:{partition}:execute-api:{region}:{account}:{api}/{stage}/{method}/{path}`.
+/// The route key a WebSocket API's `methodArn` ends with where a REST ARN has
+/// its method: the only WebSocket route an authorizer runs on.
+const CONNECT: &str = "$connect";
+
+/// How a route table names `$connect`: the opening handshake's method, and the
+/// route key as the path.
+const CONNECT_ROUTE: (&str, &str) = ("GET", "/$connect");
+
+/// `arn:{partition}:execute-api:{region}:{account}:{api}/{stage}/{method}/{path}`,
+/// or a WebSocket API's `arn:...:{api}/{stage}/$connect`.
 pub(super) struct Arn {
     pub(super) full: String,
     /// Up to and including the stage.
@@ -307,6 +344,21 @@ impl Arn {
             method: method.to_owned(),
             path: format!("/{}", pieces.next().unwrap_or("")),
         })
+    }
+
+    /// Whether this is a WebSocket API's `$connect` (it names no method or path).
+    pub(super) fn is_connect(&self) -> bool {
+        self.method == CONNECT && self.path == "/"
+    }
+
+    /// The method and path a route table matches: the ARN's own, and for a
+    /// WebSocket `$connect`, `GET /$connect`.
+    pub(super) fn route(&self) -> (&str, &str) {
+        if self.is_connect() {
+            CONNECT_ROUTE
+        } else {
+            (&self.method, &self.path)
+        }
     }
 }
 
@@ -361,6 +413,12 @@ mod tests {
         assert_eq!(root.path, "/");
         let bare = Arn::parse("arn:aws:execute-api:us-east-1:1:abc/test/GET").unwrap();
         assert_eq!(bare.path, "/");
+        let connect = Arn::parse("arn:aws:execute-api:us-east-1:1:abc/default/$connect").unwrap();
+        assert!(connect.is_connect());
+        assert_eq!((connect.method.as_str(), connect.path.as_str()), ("$connect", "/"));
+        assert_eq!(connect.route(), ("GET", "/$connect"));
+        assert!(!a.is_connect());
+        assert_eq!(a.route(), ("GET", "/items/7"));
         for bad in [
             "",
             "arn:aws:lambda:us-east-1:1:function:x",

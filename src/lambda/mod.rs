@@ -208,6 +208,7 @@ mod context;
 mod event;
 mod gateway;
 mod policy;
+mod query;
 mod routes;
 mod service;
 

@@ -1,6 +1,8 @@
 //! Where a token is read from, in which order, and the CSRF rule for cookies.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use http::{HeaderMap, Method, header};
 
@@ -8,7 +10,12 @@ use crate::error::{Error, InvalidToken};
 use crate::principal::Source;
 
 /// One place a credential can be read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The last three are *explicit* locations: a credential found in one of them
+/// must be the request's only credential, or the request is refused as
+/// ambiguous (a token in both `Authorization` and the WebSocket protocol list
+/// is two claims of identity, and picking either would be a guess).
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Location {
     /// `Authorization: Bearer <token>` (scheme matched case-insensitively).
@@ -17,34 +24,247 @@ pub enum Location {
     Header(http::HeaderName),
     /// A cookie (SuperTokens: `sAccessToken`).
     Cookie(String),
+    /// A query parameter of the request target, percent-decoded.
+    ///
+    /// For browser WebSocket clients, which cannot set headers on the upgrade
+    /// (`new WebSocket("wss://api.example.com/ws?access_token=...")`). A
+    /// token in a URL lands in access logs, proxy logs and browser history:
+    /// enable it only on the routes that need it, with short-lived tokens.
+    Query(String),
+    /// The token offered as a WebSocket subprotocol, right after a marker
+    /// protocol: `Sec-WebSocket-Protocol: <marker>, <token>`, from
+    /// `new WebSocket(url, ["<marker>", token])` in a browser.
+    ///
+    /// Answer the handshake with the marker as the chosen protocol (axum:
+    /// `WebSocketUpgrade::protocols([marker])`), never with the token; the
+    /// tower and actix-web layers remove the token from the header before
+    /// the handler sees it. See [`DEFAULT_PROTOCOL_MARKER`].
+    WebSocketProtocol(String),
+    /// A source of the application's own (an API-key header, another scheme).
+    Custom(Arc<dyn CredentialSource>),
 }
 
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Bearer => f.write_str("Bearer"),
+            Location::Header(name) => f.debug_tuple("Header").field(name).finish(),
+            Location::Cookie(name) => f.debug_tuple("Cookie").field(name).finish(),
+            Location::Query(name) => f.debug_tuple("Query").field(name).finish(),
+            Location::WebSocketProtocol(marker) => f.debug_tuple("WebSocketProtocol").field(marker).finish(),
+            Location::Custom(source) => f.debug_tuple("Custom").field(&source.name()).finish(),
+        }
+    }
+}
+
+impl PartialEq for Location {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Location::Bearer, Location::Bearer) => true,
+            (Location::Header(a), Location::Header(b)) => a == b,
+            (Location::Cookie(a), Location::Cookie(b))
+            | (Location::Query(a), Location::Query(b))
+            | (Location::WebSocketProtocol(a), Location::WebSocketProtocol(b)) => a == b,
+            (Location::Custom(a), Location::Custom(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Location {}
+
 impl Location {
+    /// A location for a source of the application's own.
+    pub fn custom(source: impl CredentialSource) -> Self {
+        Location::Custom(Arc::new(source))
+    }
+
     fn source(&self) -> Source {
         match self {
             Location::Bearer => Source::Bearer,
             Location::Header(_) => Source::Header,
             Location::Cookie(_) => Source::Cookie,
+            Location::Query(_) => Source::Query,
+            Location::WebSocketProtocol(_) => Source::WebSocketProtocol,
+            Location::Custom(_) => Source::Custom,
         }
+    }
+
+    fn is_explicit(&self) -> bool {
+        matches!(
+            self,
+            Location::Query(_) | Location::WebSocketProtocol(_) | Location::Custom(_)
+        )
+    }
+
+    /// Whether a browser attaches this credential by itself, so that a
+    /// cross-site page can make it ride along (the CSRF rule applies).
+    fn is_ambient(&self) -> bool {
+        match self {
+            Location::Cookie(_) => true,
+            Location::Custom(source) => source.is_ambient(),
+            _ => false,
+        }
+    }
+
+    fn read<'a, H: Headers>(&self, request: Request<'a, H>) -> Result<Option<Cow<'a, str>>, Error> {
+        Ok(match self {
+            Location::Bearer => bearer(request.headers)?.map(Cow::Borrowed),
+            Location::Header(name) => only_value(request.headers, name.as_str())?
+                .map(str::trim)
+                .map(Cow::Borrowed),
+            Location::Cookie(name) => cookie(request.headers, name)?.map(Cow::Borrowed),
+            Location::Query(name) => query_parameter(request.query(), name)?,
+            Location::WebSocketProtocol(marker) => protocol_token(request.headers, marker)?.map(Cow::Borrowed),
+            Location::Custom(source) => source.read(&CredentialRequest {
+                method: request.method,
+                target: request.target,
+                headers: request.headers,
+            })?,
+        })
+    }
+}
+
+/// What the locations read: the built-in ones through the framework's own
+/// header type, without dynamic dispatch.
+struct Request<'a, H> {
+    method: &'a str,
+    target: &'a str,
+    headers: &'a H,
+}
+
+// Not derived: a derive would ask `H: Copy`.
+impl<H> Clone for Request<'_, H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H> Copy for Request<'_, H> {}
+
+impl<'a, H> Request<'a, H> {
+    fn query(&self) -> Option<&'a str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+}
+
+/// What a [`CredentialSource`] sees of a request: its method, target and
+/// headers, whatever the framework.
+pub struct CredentialRequest<'a> {
+    method: &'a str,
+    target: &'a str,
+    headers: &'a (dyn HeaderLookup + 'a),
+}
+
+impl<'a> CredentialRequest<'a> {
+    /// The method, as sent (`GET`).
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The path of the request target (`/items`).
+    pub fn path(&self) -> &'a str {
+        self.target.split_once('?').map_or(self.target, |(path, _)| path)
+    }
+
+    /// The query of the request target, without the `?` (`page=2`), if any.
+    pub fn query(&self) -> Option<&'a str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+
+    /// The one value of header `name` (lowercase), trimmed. Two values are
+    /// refused as ambiguous, a value that is not visible ASCII as malformed,
+    /// as for the built-in header locations.
+    pub fn header(&self, name: &str) -> Result<Option<&'a str>, Error> {
+        Ok(only_value(self.headers, name)?.map(str::trim))
+    }
+
+    /// Every value of header `name` (lowercase), raw, in order.
+    pub fn header_values(&self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.headers.header_values(name)
+    }
+}
+
+/// Header access through a trait object, for whatever header type the
+/// framework has.
+trait HeaderLookup {
+    /// Value number `index` (from 0) of header `name` (lowercase).
+    fn value_at(&self, name: &str, index: usize) -> Option<&[u8]>;
+}
+
+impl<H: Headers> HeaderLookup for H {
+    fn value_at(&self, name: &str, index: usize) -> Option<&[u8]> {
+        self.header_values(name).nth(index)
+    }
+}
+
+impl Headers for dyn HeaderLookup + '_ {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        (0..).map_while(move |index| self.value_at(name, index))
+    }
+}
+
+/// A place to read credentials from that the built-in [`Location`]s do not
+/// cover: an API-key header, a scheme of the application's own. The token it
+/// returns goes through the same size limit, and the same ambiguity rule (it
+/// is an explicit location), as the built-in ones; mark it ambient if
+/// browsers attach it by themselves, and the CSRF rule applies too.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use authorizer::Error;
+/// use authorizer::credential::{CredentialRequest, CredentialSource, Credentials, Location};
+///
+/// /// `Authorization: Token <token>`, as some older clients send it.
+/// struct TokenScheme;
+///
+/// impl CredentialSource for TokenScheme {
+///     fn name(&self) -> &'static str {
+///         "Authorization: Token"
+///     }
+///
+///     fn read<'a>(&self, request: &CredentialRequest<'a>) -> Result<Option<Cow<'a, str>>, Error> {
+///         let value = request.header("authorization")?;
+///         Ok(value.and_then(|v| v.strip_prefix("Token ")).map(|t| Cow::Borrowed(t.trim())))
+///     }
+/// }
+///
+/// let credentials = Credentials::default().order([Location::Bearer, Location::custom(TokenScheme)]);
+/// # let _ = credentials;
+/// ```
+pub trait CredentialSource: Send + Sync + 'static {
+    /// A name for logs and `Debug` (never the token).
+    fn name(&self) -> &'static str;
+
+    /// The request's credential from this source, if it carries one.
+    fn read<'a>(&self, request: &CredentialRequest<'a>) -> Result<Option<Cow<'a, str>>, Error>;
+
+    /// Whether browsers attach this credential to requests by themselves (as
+    /// they do cookies). Default: no.
+    fn is_ambient(&self) -> bool {
+        false
     }
 }
 
 /// A token read from a request. `Debug` never prints the token itself.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credential<'a> {
-    token: &'a str,
+    token: Cow<'a, str>,
     source: Source,
 }
 
 impl<'a> Credential<'a> {
     /// A credential read by other means (a Lambda authorizer event, say).
     pub fn new(token: &'a str, source: Source) -> Self {
-        Credential { token, source }
+        Credential {
+            token: Cow::Borrowed(token),
+            source,
+        }
     }
 
     /// The raw token.
-    pub fn token(&self) -> &'a str {
-        self.token
+    pub fn token(&self) -> &str {
+        &self.token
     }
 
     /// Where it was read from.
@@ -61,6 +281,12 @@ impl fmt::Debug for Credential<'_> {
             .finish()
     }
 }
+
+/// The marker protocol that [`Location::WebSocketProtocol`] conventionally
+/// uses: a browser opens `new WebSocket(url, ["access_token", token])`.
+pub const DEFAULT_PROTOCOL_MARKER: &str = "access_token";
+/// The most `Sec-WebSocket-Protocol` entries read: a real client offers a few.
+const MAX_PROTOCOLS: usize = 32;
 
 /// Default cookie name (SuperTokens' access token cookie).
 pub const DEFAULT_COOKIE: &str = "sAccessToken";
@@ -79,6 +305,9 @@ pub const DEFAULT_MAX_LEN: usize = 8 * 1024;
 #[derive(Debug, Clone)]
 pub struct Credentials {
     order: Vec<Location>,
+    /// Whether `order` holds an explicit location: only then is a second
+    /// credential looked for (the common configuration pays nothing).
+    has_explicit: bool,
     max_len: usize,
     csrf: CsrfRule,
 }
@@ -98,6 +327,7 @@ impl Default for Credentials {
                 Location::Header(http::HeaderName::from_static(DEFAULT_HEADER)),
                 Location::Cookie(DEFAULT_COOKIE.to_owned()),
             ],
+            has_explicit: false,
             max_len: DEFAULT_MAX_LEN,
             csrf: CsrfRule {
                 accept_rid_header: true,
@@ -111,6 +341,7 @@ impl Credentials {
     /// Reads from these locations, in this order (first present wins).
     pub fn order(mut self, order: impl IntoIterator<Item = Location>) -> Self {
         self.order = order.into_iter().collect();
+        self.has_explicit = self.order.iter().any(Location::is_explicit);
         self
     }
 
@@ -145,41 +376,77 @@ impl Credentials {
     ///
     /// Errors: [`InvalidToken::TooLarge`], [`InvalidToken::Ambiguous`] and
     /// [`InvalidToken::Malformed`] as 401s; [`Error::CsrfRejected`] for a cookie on
-    /// an unsafe method without proof.
-    pub fn extract<'a>(&self, method: &Method, headers: &'a HeaderMap) -> Result<Option<Credential<'a>>, Error> {
-        self.extract_from(is_safe(method.as_str()), headers)
+    /// an unsafe method or a WebSocket handshake without proof.
+    pub fn extract<'a>(&self, method: &'a Method, headers: &'a HeaderMap) -> Result<Option<Credential<'a>>, Error> {
+        self.extract_from(method.as_str(), "/", headers)
     }
 
-    /// [`Credentials::extract`] over any header map (adapters for frameworks
-    /// on other `http` versions implement [`Headers`]).
-    pub(crate) fn extract_from<'a, H: Headers + ?Sized>(
+    /// [`Credentials::extract`] for a request `target` (path and query),
+    /// over any header map (adapters for frameworks on other `http` versions
+    /// implement [`Headers`]).
+    pub(crate) fn extract_from<'a, H: Headers>(
         &self,
-        safe_method: bool,
+        method: &'a str,
+        target: &'a str,
         headers: &'a H,
     ) -> Result<Option<Credential<'a>>, Error> {
-        for location in &self.order {
-            let token = match location {
-                Location::Bearer => bearer(headers)?,
-                Location::Header(name) => only_value(headers, name.as_str())?.map(str::trim),
-                Location::Cookie(name) => cookie(headers, name)?,
-            };
-            let Some(token) = token else { continue };
+        let request = Request {
+            method,
+            target,
+            headers,
+        };
+        for (index, location) in self.order.iter().enumerate() {
+            let Some(token) = location.read(request)? else { continue };
             if token.len() > self.max_len {
                 return Err(InvalidToken::TooLarge.into());
             }
             if token.is_empty() {
                 return Err(InvalidToken::Malformed.into());
             }
-            let source = location.source();
-            if source == Source::Cookie && !safe_method && !self.csrf_proven(headers) {
+            if self.has_explicit && self.another_is_present(index, request)? {
+                return Err(InvalidToken::Ambiguous.into());
+            }
+            if location.is_ambient() && needs_csrf_proof(method, headers) && !self.csrf_proven(headers) {
                 return Err(Error::CsrfRejected);
             }
-            return Ok(Some(Credential { token, source }));
+            return Ok(Some(Credential {
+                token,
+                source: location.source(),
+            }));
         }
         Ok(None)
     }
 
-    fn csrf_proven<H: Headers + ?Sized>(&self, headers: &H) -> bool {
+    /// Whether a location other than `found` also carries a credential, where
+    /// either of the two is explicit.
+    fn another_is_present<H: Headers>(&self, found: usize, request: Request<'_, H>) -> Result<bool, Error> {
+        let found_explicit = self.order[found].is_explicit();
+        for (index, location) in self.order.iter().enumerate() {
+            if index == found || !(found_explicit || location.is_explicit()) {
+                continue;
+            }
+            // An unreadable second credential is still a second credential.
+            if location.read(request).map_or(true, |token| token.is_some()) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The `Sec-WebSocket-Protocol` value a handler should see instead of
+    /// the request's: without the token, so that nothing downstream can echo
+    /// it. `None` when there is nothing to remove.
+    pub(crate) fn protocols_for_handler<H: Headers>(&self, headers: &H) -> Option<String> {
+        if !self.has_explicit {
+            return None;
+        }
+        self.order.iter().find_map(|location| match location {
+            Location::WebSocketProtocol(marker) => protocols_without_token(headers, marker),
+            _ => None,
+        })
+    }
+
+    fn csrf_proven<H: Headers>(&self, headers: &H) -> bool {
         if self.csrf.accept_rid_header && headers.header_values("rid").next().is_some() {
             return true;
         }
@@ -225,6 +492,131 @@ impl Headers for HeaderMap {
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
         self.get_all(name).iter().map(http::HeaderValue::as_bytes)
     }
+}
+
+/// Whether an ambient credential (a cookie) on this request needs proof that
+/// the request is not cross-site: unsafe methods, and WebSocket handshakes,
+/// which browsers send cross-site with cookies and which the same-origin
+/// policy does not guard (cross-site WebSocket hijacking).
+fn needs_csrf_proof<H: Headers>(method: &str, headers: &H) -> bool {
+    !is_safe(method) || is_websocket_handshake(headers)
+}
+
+/// An HTTP/1.1 WebSocket handshake (RFC 6455 §4.1). HTTP/2's (RFC 8441) is a
+/// `CONNECT`, which is unsafe anyway.
+pub(crate) fn is_websocket_handshake<H: Headers>(headers: &H) -> bool {
+    headers.header_values("sec-websocket-key").next().is_some()
+        || headers
+            .header_values(header::UPGRADE.as_str())
+            .any(|value| list_items(value).any(|item| item.eq_ignore_ascii_case("websocket")))
+}
+
+/// The items of a comma-separated header value, trimmed.
+fn list_items(value: &[u8]) -> impl Iterator<Item = &str> {
+    visible_ascii(value)
+        .into_iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
+/// The token after `marker` in the `Sec-WebSocket-Protocol` list (across
+/// every header line). The marker twice, or last with no token after it, is
+/// refused; so is a list longer than any client offers.
+fn protocol_token<'a, H: Headers>(headers: &'a H, marker: &str) -> Result<Option<&'a str>, Error> {
+    let mut items = headers
+        .header_values("sec-websocket-protocol")
+        .flat_map(list_items)
+        .enumerate();
+    let mut found = None;
+    while let Some((index, item)) = items.next() {
+        if index >= MAX_PROTOCOLS {
+            return Err(InvalidToken::Malformed.into());
+        }
+        if item != marker {
+            continue;
+        }
+        if found.is_some() {
+            return Err(InvalidToken::Ambiguous.into());
+        }
+        let Some((_, token)) = items.next() else {
+            return Err(InvalidToken::Malformed.into());
+        };
+        found = Some(token);
+    }
+    Ok(found)
+}
+
+/// The `Sec-WebSocket-Protocol` value(s) without the token that follows
+/// `marker`: what a handler may see and echo. `None` when nothing is removed.
+pub(crate) fn protocols_without_token<H: Headers>(headers: &H, marker: &str) -> Option<String> {
+    let mut kept = Vec::new();
+    let mut removed = false;
+    let mut skip_next = false;
+    for item in headers.header_values("sec-websocket-protocol").flat_map(list_items) {
+        if skip_next {
+            skip_next = false;
+            removed = true;
+            continue;
+        }
+        skip_next = item == marker;
+        kept.push(item);
+    }
+    removed.then(|| kept.join(", "))
+}
+
+/// The value of query parameter `name`, percent-decoded (`+` is a space, as
+/// in forms). The parameter twice is ambiguous; a value that does not decode
+/// to visible ASCII is malformed.
+fn query_parameter<'a>(query: Option<&'a str>, name: &str) -> Result<Option<Cow<'a, str>>, Error> {
+    let Some(query) = query else { return Ok(None) };
+    let mut found = None;
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if percent_decode(key).as_deref() != Some(name) {
+            continue;
+        }
+        if found.is_some() {
+            return Err(InvalidToken::Ambiguous.into());
+        }
+        found = Some(percent_decode(value).ok_or(InvalidToken::Malformed)?);
+    }
+    Ok(found)
+}
+
+/// `%XX` escapes and `+` decoded; `None` unless the result is visible ASCII
+/// (what a token is) and every escape is well formed.
+fn percent_decode(text: &str) -> Option<Cow<'_, str>> {
+    if !text.bytes().any(|b| b == b'%' || b == b'+') {
+        return text
+            .bytes()
+            .all(|b| b.is_ascii_graphic())
+            .then_some(Cow::Borrowed(text));
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = match bytes[index] {
+            b'%' => {
+                let hex = bytes.get(index + 1..index + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                index += 2;
+                u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?
+            }
+            b'+' => b' ',
+            other => other,
+        };
+        out.push(byte);
+        index += 1;
+    }
+    let decoded = String::from_utf8(out).ok()?;
+    decoded
+        .bytes()
+        .all(|b| b.is_ascii_graphic())
+        .then_some(Cow::Owned(decoded))
 }
 
 /// Safe methods (RFC 9110 §9.2.1), by name: case-sensitive, as methods are.
@@ -310,6 +702,222 @@ mod tests {
     fn get_with(c: &Credentials, m: Method, pairs: &[(&str, &str)]) -> Result<Option<(String, Source)>, Error> {
         let h = headers(pairs);
         c.extract(&m, &h).map(|o| o.map(|c| (c.token().to_owned(), c.source())))
+    }
+
+    fn get_at(c: &Credentials, target: &str, pairs: &[(&str, &str)]) -> Result<Option<(String, Source)>, Error> {
+        let h = headers(pairs);
+        c.extract_from("GET", target, &h)
+            .map(|o| o.map(|c| (c.token().to_owned(), c.source())))
+    }
+
+    fn is_ambiguous<T: fmt::Debug>(result: Result<T, Error>) -> bool {
+        matches!(result, Err(Error::InvalidToken(InvalidToken::Ambiguous)))
+    }
+
+    fn is_malformed<T: fmt::Debug>(result: Result<T, Error>) -> bool {
+        matches!(result, Err(Error::InvalidToken(InvalidToken::Malformed)))
+    }
+
+    const HANDSHAKE: [(&str, &str); 2] = [
+        ("upgrade", "websocket"),
+        ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+
+    fn websocket() -> Credentials {
+        Credentials::default().order([
+            Location::Bearer,
+            Location::Cookie(DEFAULT_COOKIE.into()),
+            Location::WebSocketProtocol(DEFAULT_PROTOCOL_MARKER.into()),
+            Location::Query("access_token".into()),
+        ])
+    }
+
+    #[test]
+    fn a_query_parameter_is_read_percent_decoded() {
+        let c = Credentials::default().order([Location::Query("access_token".into())]);
+        let read = |target: &str| get_at(&c, target, &[]);
+        assert_eq!(
+            read("/ws?access_token=a.b.c").unwrap(),
+            Some(("a.b.c".into(), Source::Query))
+        );
+        assert_eq!(
+            read("/ws?x=1&access%5Ftoken=a%2Eb&y").unwrap(),
+            Some(("a.b".into(), Source::Query))
+        );
+        assert_eq!(read("/ws?x=access_token").unwrap(), None);
+        assert_eq!(read("/ws").unwrap(), None);
+        assert!(is_ambiguous(read("/ws?access_token=a&access_token=b")));
+        for bad in ["%zz", "%4", "a+b", "%00", "%E2%82%AC", "%+1", ""] {
+            let target = format!("/ws?access_token={bad}");
+            assert!(is_malformed(read(&target)), "{bad}");
+        }
+        let small = Credentials::default().order([Location::Query("t".into())]).max_len(3);
+        assert!(matches!(
+            get_at(&small, "/?t=abcd", &[]),
+            Err(Error::InvalidToken(InvalidToken::TooLarge))
+        ));
+    }
+
+    #[test]
+    fn a_websocket_protocol_token_follows_its_marker() {
+        let c = websocket();
+        let offered = |list: &str| get_at(&c, "/ws", &[("sec-websocket-protocol", list)]);
+        assert_eq!(
+            offered("chat, access_token, a.b.c").unwrap(),
+            Some(("a.b.c".into(), Source::WebSocketProtocol))
+        );
+        assert_eq!(offered("chat, v2").unwrap(), None);
+        assert!(is_malformed(offered("chat, access_token")), "a marker with no token");
+        assert!(is_ambiguous(offered("access_token, a, access_token, b")));
+        let long = vec!["p"; MAX_PROTOCOLS].join(", ") + ", access_token, t";
+        assert!(is_malformed(offered(&long)), "an oversized protocol list");
+        let split = get_at(
+            &c,
+            "/ws",
+            &[
+                ("sec-websocket-protocol", "chat, access_token"),
+                ("sec-websocket-protocol", "t1"),
+            ],
+        );
+        assert_eq!(split.unwrap().unwrap().0, "t1", "the list spans header lines");
+    }
+
+    #[test]
+    fn an_explicit_credential_must_be_the_only_one() {
+        let c = websocket();
+        let protocol = ("sec-websocket-protocol", "access_token, p");
+        assert!(is_ambiguous(get_at(
+            &c,
+            "/ws",
+            &[("authorization", "Bearer b"), protocol]
+        )));
+        assert!(is_ambiguous(get_at(&c, "/ws?access_token=q", &[protocol])));
+        assert!(is_ambiguous(get_at(
+            &c,
+            "/ws?access_token=q",
+            &[("authorization", "Bearer b")]
+        )));
+        assert!(
+            is_ambiguous(get_at(&c, "/ws?access_token=q", &[("cookie", "sAccessToken=c")])),
+            "a cookie counts too"
+        );
+        assert!(
+            is_ambiguous(get_at(&c, "/ws?access_token=%zz", &[("authorization", "Bearer b")])),
+            "an unreadable second credential is still a second one"
+        );
+        // Without explicit locations the first present wins, as before.
+        let plain = Credentials::default();
+        assert_eq!(
+            get_at(
+                &plain,
+                "/",
+                &[("authorization", "Bearer b"), ("cookie", "sAccessToken=c")]
+            )
+            .unwrap()
+            .unwrap()
+            .1,
+            Source::Bearer
+        );
+    }
+
+    #[test]
+    fn a_cookie_on_a_websocket_handshake_needs_an_allowed_origin() {
+        let c = websocket().allowed_origins(["https://app.example.com"]);
+        let cookie = ("cookie", "sAccessToken=c");
+        let [upgrade, key] = HANDSHAKE;
+        for handshake in [vec![upgrade, key], vec![("upgrade", "h2c, WebSocket")], vec![key]] {
+            let with = |extra: &[(&'static str, &'static str)]| {
+                let mut pairs = handshake.clone();
+                pairs.push(cookie);
+                pairs.extend_from_slice(extra);
+                get_at(&c, "/ws", &pairs)
+            };
+            assert!(matches!(with(&[]), Err(Error::CsrfRejected)), "{handshake:?}");
+            assert!(matches!(
+                with(&[("origin", "https://evil.example.com")]),
+                Err(Error::CsrfRejected)
+            ));
+            assert_eq!(
+                with(&[("origin", "https://app.example.com")]).unwrap().unwrap().1,
+                Source::Cookie
+            );
+        }
+        let bearer = get_at(&c, "/ws", &[upgrade, key, ("authorization", "Bearer b")]);
+        assert_eq!(
+            bearer.unwrap().unwrap().1,
+            Source::Bearer,
+            "a header is no ambient credential"
+        );
+        let plain_get = get_at(&c, "/page", &[cookie]);
+        assert_eq!(plain_get.unwrap().unwrap().1, Source::Cookie);
+    }
+
+    #[test]
+    fn the_handler_sees_the_protocols_without_the_token() {
+        let c = websocket();
+        let h = headers(&[("sec-websocket-protocol", "chat, access_token, secret.token, v2")]);
+        assert_eq!(c.protocols_for_handler(&h).as_deref(), Some("chat, access_token, v2"));
+        let none = headers(&[("sec-websocket-protocol", "chat, v2")]);
+        assert_eq!(c.protocols_for_handler(&none), None);
+        assert_eq!(Credentials::default().protocols_for_handler(&h), None);
+    }
+
+    /// `Authorization: Token <token>`.
+    struct TokenScheme {
+        ambient: bool,
+    }
+
+    impl CredentialSource for TokenScheme {
+        fn name(&self) -> &'static str {
+            "token scheme"
+        }
+
+        fn read<'a>(&self, request: &CredentialRequest<'a>) -> Result<Option<Cow<'a, str>>, Error> {
+            assert_eq!(
+                (request.method(), request.path(), request.query()),
+                ("GET", "/x", Some("y=1"))
+            );
+            let value = request.header("authorization")?;
+            Ok(value.and_then(|v| v.strip_prefix("Token ")).map(Cow::Borrowed))
+        }
+
+        fn is_ambient(&self) -> bool {
+            self.ambient
+        }
+    }
+
+    #[test]
+    fn a_custom_source_follows_the_same_rules() {
+        let custom = Location::custom(TokenScheme { ambient: false });
+        assert!(format!("{custom:?}").contains("token scheme"));
+        let c = Credentials::default()
+            .order([custom.clone(), Location::Cookie(DEFAULT_COOKIE.into())])
+            .max_len(8);
+        let read = |pairs: &[(&str, &str)]| get_at(&c, "/x?y=1", pairs);
+        assert_eq!(
+            read(&[("authorization", "Token abc")]).unwrap(),
+            Some(("abc".into(), Source::Custom))
+        );
+        assert_eq!(read(&[("authorization", "Bearer abc")]).unwrap(), None);
+        assert!(matches!(
+            read(&[("authorization", "Token 123456789")]),
+            Err(Error::InvalidToken(InvalidToken::TooLarge))
+        ));
+        assert!(is_ambiguous(read(&[
+            ("authorization", "Token a"),
+            ("authorization", "Token b")
+        ])));
+        assert!(is_ambiguous(read(&[
+            ("authorization", "Token a"),
+            ("cookie", "sAccessToken=c")
+        ])));
+
+        let ambient = Credentials::default().order([Location::custom(TokenScheme { ambient: true })]);
+        let h = headers(&[("authorization", "Token abc"), HANDSHAKE[1]]);
+        assert!(matches!(
+            ambient.extract_from("GET", "/x?y=1", &h),
+            Err(Error::CsrfRejected)
+        ));
     }
 
     #[test]

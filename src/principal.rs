@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,7 @@ pub enum Source {
     /// A WebSocket upgrade's `Sec-WebSocket-Protocol` list, after the marker
     /// protocol (browsers cannot set other headers on a WebSocket).
     WebSocketProtocol,
-    /// A credential source of the user's (`credential::CredentialSource`).
+    /// A [`CredentialSource`](crate::credential::CredentialSource) of the application's.
     Custom,
     /// API Gateway's HTTP API JWT authorizer (`requestContext.authorizer.jwt`).
     GatewayJwt,
@@ -188,6 +189,27 @@ impl Principal {
     /// Which credential (or gateway authorizer) this principal came from.
     pub fn source(&self) -> Source {
         self.inner.source
+    }
+
+    /// When the credential stops being valid: its `exp` claim (a number of
+    /// seconds, or such a number as text, as API Gateway passes claims on),
+    /// if it has one. A long-lived connection (a WebSocket, a gRPC stream)
+    /// that outlives its credential should end here.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use authorizer::{Principal, Source};
+    /// # let claims = serde_json::json!({"exp": 1_900_000_000});
+    /// # let p = Principal::new("u1", Source::Bearer).with_claims(claims.as_object().unwrap().clone());
+    /// assert_eq!(p.expires_at(), Some(UNIX_EPOCH + Duration::from_secs(1_900_000_000)));
+    /// ```
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        let seconds = match self.inner.claims.get("exp")? {
+            Value::Number(number) => number.as_u64(),
+            Value::String(text) => text.trim().parse().ok(),
+            _ => None,
+        }?;
+        UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
     }
 
     /// One claim as `T`: `Ok(None)` when absent, an error when present with another type.

@@ -334,7 +334,7 @@ async fn debug_output_hides_tokens_claim_values_and_secrets() {
     let issuer_config = Issuer::static_keys(issuer.issuer(), keys.clone());
     let builder = Verifier::builder().issuer(issuer_config.clone());
     let verifier = builder.clone().build().unwrap();
-    let principal = verifier.verify(credential).await.unwrap();
+    let principal = verifier.verify(credential.clone()).await.unwrap();
     let authenticator = Authenticator::new(verifier.clone())
         .credentials(Credentials::default())
         .error_style(ErrorStyle::Rfc6750);

@@ -115,8 +115,26 @@ pub fn credentials(data: &[u8]) {
             false,
             &origins[..],
         ),
+        (
+            Credentials::default()
+                .order([
+                    Location::Bearer,
+                    Location::WebSocketProtocol("access_token".into()),
+                    Location::Cookie("sAccessToken".into()),
+                ])
+                .allowed_origins(origins),
+            DEFAULT_MAX_LEN,
+            true,
+            &origins[..],
+        ),
     ];
-    let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+    // A WebSocket handshake is a GET that browsers send cross-site with cookies.
+    let handshake = headers.contains_key("sec-websocket-key")
+        || headers.get_all("upgrade").iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|item| item.trim().eq_ignore_ascii_case("websocket")))
+        });
+    let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) && !handshake;
     for (index, (rules, max_len, rid_is_proof, origins)) in rules.into_iter().enumerate() {
         match rules.extract(&method, &headers) {
             Ok(Some(credential)) => {

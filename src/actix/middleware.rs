@@ -126,8 +126,11 @@ where
 
     forward_ready!(service);
 
-    fn call(&self, request: ServiceRequest) -> Self::Future {
+    fn call(&self, mut request: ServiceRequest) -> Self::Future {
         let attempt = self.auth.authenticate(&parts_of(request.request()), self.mode);
+        if let Some(protocols) = self.auth.protocols_for_handler(request.headers()) {
+            hide_protocol_token(request.headers_mut(), &protocols);
+        }
         let state = match attempt {
             Attempt::Ready(outcome) => next(outcome, request, &*self.service),
             Attempt::Pending(verification) => AuthState::Verifying {
@@ -137,6 +140,19 @@ where
             },
         };
         AuthFuture { state }
+    }
+}
+
+/// Replaces the offered WebSocket protocols with the list without the token.
+fn hide_protocol_token(headers: &mut actix_web::http::header::HeaderMap, protocols: &str) {
+    use actix_web::http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL};
+    match HeaderValue::from_str(protocols) {
+        Ok(value) => {
+            headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        Err(_) => {
+            headers.remove(SEC_WEBSOCKET_PROTOCOL);
+        }
     }
 }
 

@@ -122,14 +122,14 @@ mod tests {
     fn credentials_read_from_an_actix_header_map() {
         let c = crate::credential::Credentials::default();
         let m = map(&[("cookie", "sAccessToken=abc")]);
-        let credential = c.extract_from(true, &m).unwrap().unwrap();
+        let credential = c.extract_from("GET", "/", &m).unwrap().unwrap();
         assert_eq!(credential.token(), "abc");
-        assert!(matches!(c.extract_from(false, &m), Err(Error::CsrfRejected)));
+        assert!(matches!(c.extract_from("POST", "/", &m), Err(Error::CsrfRejected)));
         let with_rid = map(&[("cookie", "sAccessToken=abc"), ("rid", "session")]);
-        assert!(c.extract_from(false, &with_rid).unwrap().is_some());
+        assert!(c.extract_from("POST", "/", &with_rid).unwrap().is_some());
         let twice = map(&[("st-access-token", "a"), ("st-access-token", "b")]);
         assert!(matches!(
-            c.extract_from(true, &twice),
+            c.extract_from("GET", "/", &twice),
             Err(Error::InvalidToken(InvalidToken::Ambiguous))
         ));
     }

@@ -129,18 +129,29 @@ impl Authenticator {
     /// assert_eq!(outcome.principal().map(|p| p.id()), Some("user-1"));
     /// # }
     /// ```
-    pub fn authenticate<H: Headers + ?Sized>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
+    pub fn authenticate<H: Headers>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
         if let Some(established) = self.established(parts) {
             return self.decided(established.map(Some), mode);
         }
         if self.verifier.is_none() {
             return self.decided(Ok(None), mode);
         }
-        match self.credentials.extract_from(parts.is_safe_method(), parts.headers()) {
+        match self
+            .credentials
+            .extract_from(parts.method(), parts.target(), parts.headers())
+        {
             Ok(Some(credential)) => self.verify(credential, mode),
             Ok(None) => self.decided(Ok(None), mode),
             Err(error) => self.decided(Err(error), mode),
         }
+    }
+
+    /// The `Sec-WebSocket-Protocol` value the handler should see: the
+    /// request's without a token offered there. Adapters replace the header
+    /// with it, so that a handler echoing the client's protocols cannot echo
+    /// a token. `None`: leave the header as it is.
+    pub(crate) fn protocols_for_handler<H: Headers>(&self, headers: &H) -> Option<String> {
+        self.credentials.protocols_for_handler(headers)
     }
 
     /// Runs the pipeline's stages from verification on, for a token read by
@@ -158,7 +169,7 @@ impl Authenticator {
     }
 
     /// The principal an upstream source established, if configured and present.
-    fn established<H: Headers + ?Sized>(&self, parts: &RequestParts<'_, H>) -> Option<Result<Principal, Error>> {
+    fn established<H: Headers>(&self, parts: &RequestParts<'_, H>) -> Option<Result<Principal, Error>> {
         let upstream = self.upstream.as_ref()?;
         let mapping = self
             .verifier

@@ -95,11 +95,14 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let attempt = self
             .layer
             .auth
             .authenticate(&RequestParts::from_request(&request), self.layer.mode);
+        if let Some(protocols) = self.layer.auth.protocols_for_handler(request.headers()) {
+            hide_protocol_token(request.headers_mut(), &protocols);
+        }
         match attempt {
             Attempt::Ready(outcome) => AuthFuture::decided(outcome, request, &mut self.inner),
             Attempt::Pending(verification) => {
@@ -110,6 +113,14 @@ where
             }
         }
     }
+}
+
+/// Replaces the offered WebSocket protocols with the list without the token.
+fn hide_protocol_token(headers: &mut http::HeaderMap, protocols: &str) {
+    match http::HeaderValue::from_str(protocols) {
+        Ok(value) => headers.insert(http::header::SEC_WEBSOCKET_PROTOCOL, value),
+        Err(_) => headers.remove(http::header::SEC_WEBSOCKET_PROTOCOL),
+    };
 }
 
 pin_project! {

@@ -418,12 +418,12 @@ impl Verifier {
     /// Verifies a credential, answering from the verified-token cache when it can.
     pub async fn verify(&self, credential: Credential<'_>) -> Result<Principal, Error> {
         let Some(cache) = &self.inner.cache else {
-            return self.verify_uncached(credential).await.map(|v| v.principal);
+            return self.verify_uncached(&credential).await.map(|v| v.principal);
         };
         if let Some(principal) = cache.get(credential.token(), credential.source()) {
             return Ok(principal);
         }
-        let verified = self.verify_uncached(credential).await?;
+        let verified = self.verify_uncached(&credential).await?;
         if let Some(deadline) = verified.valid_until.and_then(instant_at) {
             cache.insert(credential.token(), verified.principal.clone(), deadline);
         }
@@ -435,7 +435,7 @@ impl Verifier {
         self.inner.cache.as_ref()?.get(credential.token(), credential.source())
     }
 
-    async fn verify_uncached(&self, credential: Credential<'_>) -> Result<Verified, Error> {
+    async fn verify_uncached(&self, credential: &Credential<'_>) -> Result<Verified, Error> {
         let parts = Parts::parse(credential.token())?;
         let header = parts.header()?;
         if let Some(expected) = &self.inner.typ

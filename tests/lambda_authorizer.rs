@@ -717,3 +717,73 @@ async fn wire_format_of_each_answer() {
     let keys: Vec<&str> = wire.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["context", "isAuthorized"]);
 }
+
+/// A token in a query parameter of a REST `REQUEST` event or of an HTTP API's
+/// `rawQueryString`, where the query is a configured location; the route is
+/// still the one of the method or route ARN.
+#[tokio::test]
+async fn query_parameter_credentials_in_rest_and_http_api_events() {
+    use authorizer::credential::{Credentials, Location};
+
+    let s = Setup::with(|auth| {
+        let credentials = Credentials::default().order([Location::Bearer, Location::Query("access_token".into())]);
+        LambdaAuthorizer::new(auth.credentials(credentials), quickstart_routes())
+    });
+    let (user, admin) = (s.user(), s.admin());
+
+    let rest = |token: &str, method: &str, path: &str| {
+        let mut event = request_event("", method, path);
+        event["queryStringParameters"] = json!({"access_token": token, "page": "2"});
+        event["multiValueQueryStringParameters"] = json!({"access_token": [token], "page": ["2"]});
+        event
+    };
+    let response = s.handle(rest(&user, "GET", "/me")).await.unwrap();
+    assert_eq!(policy(&response).principal_id, "user-1");
+    // The rule is the ARN's route's: `/admin` refuses the user, admits the admin.
+    assert!(
+        !s.handle(rest(&user, "GET", "/admin"))
+            .await
+            .unwrap()
+            .allows(&arn("GET", "/admin"))
+    );
+    assert!(
+        s.handle(rest(&admin, "GET", "/admin"))
+            .await
+            .unwrap()
+            .allows(&arn("GET", "/admin"))
+    );
+    let mut twice = rest(&user, "GET", "/me");
+    twice["multiValueQueryStringParameters"]["access_token"] = json!([user, admin]);
+    assert_eq!(s.handle(twice).await, Err(AuthorizerError::Unauthorized));
+    let mut and_bearer = rest(&user, "GET", "/me");
+    and_bearer["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {admin}")]);
+    assert_eq!(s.handle(and_bearer).await, Err(AuthorizerError::Unauthorized));
+
+    let http = |query: &str| {
+        let mut event = http_event("", "GET", "/me");
+        event["cookies"] = json!(["theme=dark"]);
+        event["rawQueryString"] = json!(query);
+        // HTTP APIs join repeated parameters here: the raw query is what is read.
+        event["queryStringParameters"] = json!({"access_token": "joined,values"});
+        event
+    };
+    let response = s.handle(http(&format!("page=2&access_token={admin}"))).await.unwrap();
+    assert_eq!(simple(&response).1["principalId"], "admin-1");
+    for query in [
+        format!("access_token={user}&access_token={admin}"),
+        format!("access_token={user}#fragment"),
+        format!("access_token={user}%ZZ"),
+        "access_token=".to_owned(),
+    ] {
+        assert_eq!(
+            s.handle(http(&query)).await,
+            Err(AuthorizerError::Unauthorized),
+            "{query}"
+        );
+    }
+    let mut anonymous = http("page=2");
+    anonymous["routeArn"] = json!("arn:aws:execute-api:us-east-1:123456789012:abc123defg/$default/GET/public");
+    assert!(s.handle(anonymous).await.unwrap().allows("any"));
+    let huge = http(&format!("access_token={user}&pad={}", "x".repeat(20 * 1024)));
+    assert!(matches!(s.handle(huge).await, Err(AuthorizerError::InvalidEvent(_))));
+}

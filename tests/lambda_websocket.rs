@@ -6,7 +6,7 @@
 
 #![cfg(all(feature = "lambda", feature = "testing"))]
 
-use authorizer::credential::Credentials;
+use authorizer::credential::{Credentials, Location};
 use authorizer::lambda::{
     AuthorizerAnswer, AuthorizerError, LambdaAuthorizer, PolicyResource, RouteRule, RouteTable,
     principal_from_websocket_event,
@@ -18,7 +18,7 @@ use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, Api
 use aws_lambda_events::iam::IamPolicyEffect;
 use serde_json::{Map, Value, json};
 
-use crate::events::fixture;
+use crate::events::{fixture, with_token};
 use crate::support;
 
 /// The `methodArn` of the fixture: a WebSocket API's `$connect`.
@@ -62,6 +62,22 @@ impl Setup {
         let issuer = TestIssuer::new();
         let auth = Authenticator::new(issuer.verifier())
             .credentials(Credentials::default().allowed_origins([APP]).accept_rid_header(false));
+        let authorizer = LambdaAuthorizer::new(auth, routes);
+        Setup { issuer, authorizer }
+    }
+
+    /// Also a token in the `token` query parameter, as browsers send one.
+    fn with_query(routes: RouteTable, parameter: &str) -> Setup {
+        let issuer = TestIssuer::new();
+        let credentials = Credentials::default()
+            .order([
+                Location::Bearer,
+                Location::Cookie("sAccessToken".into()),
+                Location::Query(parameter.into()),
+            ])
+            .allowed_origins([APP])
+            .accept_rid_header(false);
+        let auth = Authenticator::new(issuer.verifier()).credentials(credentials);
         let authorizer = LambdaAuthorizer::new(auth, routes);
         Setup { issuer, authorizer }
     }
@@ -137,6 +153,75 @@ async fn connect_with_a_bearer_header_is_allowed_for_that_connect_only() {
     let exact = LambdaAuthorizer::new(s.issuer.verifier(), session_table()).policy_resource(PolicyResource::MethodArn);
     let answer = exact.handle(bearer(&s.user())).await.unwrap();
     assert_eq!(read(&answer).2, [(IamPolicyEffect::Allow, vec![CONNECT.to_owned()])]);
+}
+
+/// Browsers cannot set headers on a WebSocket handshake: the token comes as
+/// `wss://...?token=...`, and API Gateway hands the authorizer the decoded
+/// parameters.
+#[tokio::test]
+async fn connect_with_the_token_in_a_query_parameter() {
+    let s = Setup::with_query(session_table(), "token");
+    let token = s.user();
+    let query = with_token(&fixture("authorizer_websocket_connect.json"), &token);
+    let answer = s.answer(query.clone()).await.unwrap();
+    assert_eq!(who(&answer), ("user-1", true));
+    assert_eq!(read(&answer).2, [(IamPolicyEffect::Allow, vec![CONNECT.to_owned()])]);
+
+    // Either map alone is read (WebSocket events may leave the multi-value one empty).
+    let mut single = query.clone();
+    single["multiValueQueryStringParameters"] = json!({});
+    assert_eq!(who(&s.answer(single).await.unwrap()), ("user-1", true));
+    let mut multi = query.clone();
+    multi["queryStringParameters"] = Value::Null;
+    assert_eq!(who(&s.answer(multi).await.unwrap()), ("user-1", true));
+
+    // Where the query is not a configured location, the parameter is no credential.
+    let headers_only = Setup::new(session_table());
+    assert_eq!(
+        headers_only.answer(query.clone()).await,
+        Err(AuthorizerError::Unauthorized)
+    );
+
+    // The parameter twice, or beside another credential, is ambiguous.
+    let mut twice = query.clone();
+    twice["multiValueQueryStringParameters"]["token"] = json!([token, token]);
+    assert_eq!(s.answer(twice).await, Err(AuthorizerError::Unauthorized));
+    let with_cookie = with_header(query.clone(), "Cookie", &format!("sAccessToken={token}"));
+    assert_eq!(s.answer(with_cookie).await, Err(AuthorizerError::Unauthorized));
+    let with_bearer = with_header(query.clone(), "Authorization", &format!("Bearer {token}"));
+    assert_eq!(s.answer(with_bearer).await, Err(AuthorizerError::Unauthorized));
+
+    // Invalid, expired, empty: Unauthorized, as from a header.
+    let expired = s.issuer.token().subject("user-1").expires_in(-3600).sign();
+    for bad in ["", "garbage", "a%2Gb", expired.as_str()] {
+        let event = with_token(&fixture("authorizer_websocket_connect.json"), bad);
+        assert_eq!(s.answer(event).await, Err(AuthorizerError::Unauthorized), "{bad:?}");
+    }
+}
+
+/// The decoded parameters are encoded again so that the pipeline reads back
+/// exactly the names and values the event held: `+`, `%`, `&` and `=` in a
+/// name or value stay themselves.
+#[tokio::test]
+async fn query_parameters_are_read_back_exactly() {
+    let s = Setup::with_query(session_table(), "access+token");
+    let token = s.user();
+    let mut event = connect_event();
+    for map in ["queryStringParameters", "multiValueQueryStringParameters"] {
+        event[map] = json!({});
+    }
+    event["queryStringParameters"]["access+token"] = json!(token);
+    // Decoys: the same name with a space, and values holding the separators.
+    event["queryStringParameters"]["access token"] = json!("not-a-token");
+    event["queryStringParameters"]["note"] = json!("a=b&access+token=c%26");
+    let answer = s.answer(event.clone()).await.unwrap();
+    assert_eq!(who(&answer), ("user-1", true));
+    // A parameter whose decoded name only looks like it is no credential.
+    let mut lookalike = event;
+    let object = lookalike["queryStringParameters"].as_object_mut().unwrap();
+    let value = object.remove("access+token").unwrap();
+    object.insert("access%2Btoken".into(), value);
+    assert_eq!(s.answer(lookalike).await, Err(AuthorizerError::Unauthorized));
 }
 
 /// A browser sends its cookies with a WebSocket handshake from any site:

@@ -1,7 +1,8 @@
-//! End to end: the example binaries `lambda_authorizer` and `lambda_api` run
-//! against a Lambda Runtime API served by this test on 127.0.0.1, with a test
-//! issuer on 127.0.0.1, and are fed events in the shapes API Gateway sends. The
-//! authorizer's answers are carried into the API's events as the gateway would.
+//! End to end: the example binaries `lambda_authorizer`, `lambda_api` and
+//! `lambda_websocket` run against a Lambda Runtime API served by this test on
+//! 127.0.0.1, with a test issuer on 127.0.0.1, and are fed events in the shapes
+//! API Gateway sends. The authorizer's answers are carried into the API's
+//! events as the gateway would.
 //! Nothing but 127.0.0.1 is contacted.
 
 #![cfg(all(feature = "lambda", feature = "testing", feature = "axum"))]
@@ -513,4 +514,114 @@ async fn lambda_api_binary_behind_each_authorizer() {
     let expired = with_token(&fixture("http_no_authorizer.json"), &t.expired);
     let (status, body) = http_answer(&api.invoke(&f, expired).await.response());
     assert_eq!((status, body), (401, json!({"message": "try refresh token"})));
+}
+
+/// A WebSocket route's event behind the Lambda authorizer whose `$connect`
+/// answer was `answer`: `principalId` and the context, values as text, on
+/// every route of the connection.
+fn websocket_behind(answer: &Value, fixture_name: &str) -> Value {
+    let mut event = fixture(fixture_name);
+    let mut authorizer: serde_json::Map<String, Value> = answer["context"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), Value::String(text))
+        })
+        .collect();
+    authorizer.insert("principalId".into(), answer["principalId"].clone());
+    authorizer.insert("integrationLatency".into(), json!(17));
+    event["requestContext"]["authorizer"] = Value::Object(authorizer);
+    event
+}
+
+/// A `$connect` authorizer event with one more header.
+fn connect_with(name: &str, value: &str) -> Value {
+    let mut event = fixture("authorizer_websocket_connect.json");
+    for map in ["queryStringParameters", "multiValueQueryStringParameters"] {
+        event[map].as_object_mut().unwrap().remove("token");
+    }
+    event["headers"][name] = json!(value);
+    event["multiValueHeaders"][name] = json!([value]);
+    event
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_api_behind_the_lambda_authorizer() {
+    let connect = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/default/$connect";
+    let issuer = TestIssuer::start().await;
+    let t = support::demo_tokens(&issuer);
+    let authorizer_api = RuntimeApi::start().await;
+    let authorizer = start("lambda_authorizer", "lambda,testing", &authorizer_api, &issuer).await;
+    let api = RuntimeApi::start().await;
+    let f = start("lambda_websocket", "lambda", &api, &issuer).await;
+
+    // `$connect` with a bearer header: an Allow for that `$connect` alone.
+    let user = authorizer_api
+        .invoke(
+            &authorizer,
+            connect_with("Authorization", &format!("Bearer {}", t.user)),
+        )
+        .await
+        .response();
+    assert_eq!(user["principalId"], "user-1");
+    assert_eq!(statements(&user), [("Allow".to_owned(), vec![connect.to_owned()])]);
+    // A cookie session: the handshake needs anti-CSRF proof (`rid`; no origin is allowed here).
+    let cookie = connect_with("Cookie", &format!("sAccessToken={}", t.user));
+    let refused = authorizer_api.invoke(&authorizer, cookie.clone()).await.response();
+    assert_eq!(statements(&refused), [("Deny".to_owned(), vec![connect.to_owned()])]);
+    let mut with_rid = cookie;
+    with_rid["multiValueHeaders"]["rid"] = json!(["session"]);
+    let answer = authorizer_api.invoke(&authorizer, with_rid).await.response();
+    assert_eq!(answer["principalId"], "user-1");
+    // No credential: `Unauthorized`, the gateway's 401, and no connection.
+    let mut anonymous = fixture("authorizer_websocket_connect.json");
+    anonymous["queryStringParameters"] = Value::Null;
+    anonymous["multiValueQueryStringParameters"] = Value::Null;
+    let body = authorizer_api.invoke(&authorizer, anonymous).await.error();
+    assert_eq!(body["errorMessage"], "Unauthorized");
+
+    // The answer, carried to every route of the connection, names the caller.
+    for (name, route) in [
+        ("websocket_connect.json", "$connect"),
+        ("websocket_default.json", "$default"),
+        ("websocket_disconnect.json", "$disconnect"),
+    ] {
+        let (status, body) = http_answer(&api.invoke(&f, websocket_behind(&user, name)).await.response());
+        assert_eq!(
+            (status, body),
+            (200, json!({"route": route, "id": "user-1", "source": "gateway_lambda"}))
+        );
+    }
+    // A route's own requirement, checked by the function on the carried claims.
+    let mut admin_route = websocket_behind(&user, "websocket_default.json");
+    admin_route["requestContext"]["routeKey"] = json!("admin");
+    let (status, body) = http_answer(&api.invoke(&f, admin_route).await.response());
+    assert_eq!(status, 403);
+    assert_eq!(body["claimValidationErrors"][0]["id"], "st-role");
+    let admin = authorizer_api
+        .invoke(
+            &authorizer,
+            connect_with("Authorization", &format!("Bearer {}", t.admin)),
+        )
+        .await
+        .response();
+    let mut admin_route = websocket_behind(&admin, "websocket_default.json");
+    admin_route["requestContext"]["routeKey"] = json!("admin");
+    let (status, body) = http_answer(&api.invoke(&f, admin_route).await.response());
+    assert_eq!((status, &body["id"]), (200, &json!("admin-1")));
+
+    // No authorizer context, or one that cannot be read: 401, never a caller.
+    let mut none = fixture("websocket_default.json");
+    none["requestContext"].as_object_mut().unwrap().remove("authorizer");
+    let mut malformed = websocket_behind(&user, "websocket_default.json");
+    malformed["requestContext"]["authorizer"]["claims"] = json!("{not json");
+    for event in [none, malformed] {
+        let (status, body) = http_answer(&api.invoke(&f, event).await.response());
+        assert_eq!((status, body), (401, json!({"message": "unauthorised"})));
+    }
 }

@@ -245,9 +245,11 @@ impl LambdaAuthorizer {
         self.rest(&event).await
     }
 
-    /// Answers a REST `REQUEST` event (or an HTTP API payload 1.0 event): the
+    /// Answers a REST `REQUEST` event, a WebSocket API's `$connect` event, or
+    /// an HTTP API payload 1.0 event (all three have this shape): the
     /// credential is read from `multiValueHeaders`, or `headers` when that is
-    /// empty.
+    /// empty, and from the query parameters likewise (see [the module
+    /// docs](super#websocket-apis) for `$connect`).
     ///
     /// Errors as [`handle`](LambdaAuthorizer::handle); an event whose `type` is
     /// not `REQUEST`, or without `methodArn`, is an [`AuthorizerError::InvalidEvent`].

@@ -39,7 +39,9 @@
 //! ```
 //!
 //! [`principal_from_request_context`] lists where each authorizer leaves the
-//! caller and what [`Principal::source`](crate::Principal::source) then says.
+//! caller and what [`Principal::source`](crate::Principal::source) then says,
+//! and how the HTTP API JWT, REST API JWT and Cognito authorizers differ;
+//! [`principal_from_websocket_event`] reads the caller on a WebSocket API's routes.
 //! [`gateway_only`] trusts only the gateway (401 without an authorizer context);
 //! [`gateway_or_verify`] falls back to verifying the credential itself, so the
 //! same binary works deployed, under `cargo lambda watch`, and in tests. Both
@@ -55,7 +57,9 @@
 //! on as a string: numbers as `"1700000000"`, booleans as `"true"`, arrays as
 //! `"[a b]"`, objects as JSON text or Go's `map[k:v]`. A string `"42"` and a
 //! number `42` arrive alike, so [`parse_flattened_claims`] turns a value back into
-//! a number, boolean, array or object **only where the claim's type is known**:
+//! a number, boolean, array or object **only where the claim's type is known**
+//! (a REST API's JWT authorizer keeps every claim's JSON type, and its claims
+//! are read as they are):
 //!
 //! | claims | parsed back to | from |
 //! | --- | --- | --- |
@@ -92,11 +96,14 @@
 //! # The Lambda authorizer
 //!
 //! [`LambdaAuthorizer`] takes REST `TOKEN` events (`authorizationToken`:
-//! `Bearer <jwt>`, or a bare token), REST `REQUEST` events (the credential read
-//! from the headers by the [`Credentials`](crate::credential::Credentials) rules:
-//! `Authorization: Bearer`, `st-access-token`, `Cookie: sAccessToken=...`, with
-//! the CSRF rule for cookies on unsafe methods) and HTTP API payload 2.0 events
-//! (the same, with the `cookies` array):
+//! `Bearer <jwt>`, or a bare token), REST and WebSocket `REQUEST` events (the
+//! credential read from the headers and query parameters by the
+//! [`Credentials`](crate::credential::Credentials) rules: `Authorization:
+//! Bearer`, `st-access-token`, `Cookie: sAccessToken=...`, with the CSRF rule
+//! for cookies on unsafe methods, and a query parameter where
+//! [`Location::Query`](crate::credential::Location::Query) is configured) and
+//! HTTP API payload 2.0 events (the same, with the `cookies` array and the
+//! `rawQueryString`):
 //!
 //! - [`token`](LambdaAuthorizer::token), [`request`](LambdaAuthorizer::request)
 //!   and [`http_api`](LambdaAuthorizer::http_api) take the `aws_lambda_events`
@@ -112,8 +119,17 @@
 //!   those event types `E` and for `serde_json::Value`.
 //!
 //! Events are read strictly: an event without its `type`, `methodArn` or
-//! `routeArn`, with an ARN that is not a concrete execute-api ARN, or with
-//! headers or cookies that are not strings is refused, never answered.
+//! `routeArn`, with an ARN that is not a concrete execute-api ARN, with
+//! headers, cookies or query parameters that are not strings, or with more of
+//! them than a request can carry (1,000 values, a 16 KiB query) is refused,
+//! never answered.
+//!
+//! The query reaches the credential rules as the query of the request target
+//! (the ARN's path, then `?`): REST and WebSocket events give the parameters
+//! decoded (`multiValueQueryStringParameters`, or `queryStringParameters` when
+//! that is empty), and they are percent-encoded again, so the value read is the
+//! value the event held; payload 2.0 events give `rawQueryString` as the
+//! client sent it. Routes are still matched on the ARN's method and path.
 //!
 //! The answers:
 //!
@@ -149,6 +165,30 @@
 //! table's fallback rule, by default a valid session. A rule's
 //! [`check`](RouteRule::check) is its [`Verdict`] on a caller, with the reasons
 //! of a refusal: the one evaluation a `Deny` and its `context.body` come from.
+//!
+//! ## WebSocket APIs
+//!
+//! A WebSocket API runs its authorizer on `$connect` only, with a `REQUEST`
+//! event whose `methodArn` names no method or path
+//! (`arn:aws:execute-api:{region}:{account}:{api}/{stage}/$connect`):
+//!
+//! - In the route table, `$connect` is `GET /$connect` (the opening handshake
+//!   is a `GET`, and `$connect` its route key), so `GET /$connect` and
+//!   `ANY /$connect` name it; without such a route the fallback applies.
+//! - The credential rules see the method `$connect`, which is not a safe
+//!   method: a cookie session needs an allowed `Origin` (or `rid`), as browsers
+//!   send cookies with a handshake from any site. Browsers cannot set headers on
+//!   a WebSocket, so a token usually comes as a query parameter
+//!   (`wss://...?token=...`), read where [`Location::Query`](crate::credential::Location::Query)
+//!   is configured; it must be the request's only credential.
+//! - The answer's policy names that `$connect` ARN only, whatever the
+//!   [`PolicyResource`]: no other route of a WebSocket API asks an authorizer.
+//!
+//! API Gateway keeps the answer for the connection's life and hands it to
+//! every route's integration in `requestContext.authorizer`, where
+//! [`principal_from_websocket_event`] reads it. The connection outlives the
+//! token: where that matters, compare [`Principal::expires_at`](crate::Principal::expires_at)
+//! with the time on each message.
 //!
 //! ## Caching
 //!

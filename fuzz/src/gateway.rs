@@ -4,14 +4,15 @@
 use authorizer::Principal;
 use authorizer::lambda::{
     RESERVED_KEYS, authorizer_context, parse_flattened_claims, principal_from_authorizer_context,
-    principal_from_request_context,
+    principal_from_request_context, principal_from_websocket_event,
 };
+use lambda_http::aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use lambda_http::request::RequestContext;
 use serde_json::{Map, Value};
 
-/// Input: an API Gateway event (REST or HTTP API) as JSON; when it is not
-/// one, the same JSON as a Lambda authorizer's flat context and as flattened
-/// JWT-authorizer claims.
+/// Input: an API Gateway event (REST, HTTP API or WebSocket) as JSON; when it
+/// is not one, the same JSON as a Lambda authorizer's flat context and as
+/// flattened JWT-authorizer claims.
 pub fn gateway(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -25,6 +26,11 @@ pub fn gateway(data: &[u8]) {
     if let Some(context) = object.get("requestContext")
         && let Ok(context) = serde_json::from_value::<RequestContext>(context.clone())
         && let Some(Ok(principal)) = principal_from_request_context(&context)
+    {
+        check_principal(&principal);
+    }
+    if let Ok(event) = serde_json::from_value::<ApiGatewayWebsocketProxyRequest>(Value::Object(object.clone()))
+        && let Some(Ok(principal)) = principal_from_websocket_event(&event)
     {
         check_principal(&principal);
     }

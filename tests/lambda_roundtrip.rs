@@ -2,7 +2,8 @@
 //!
 //! - a principal produced by the Lambda authorizer, carried by API Gateway into
 //!   the backend event (REST `requestContext.authorizer`, with values as text or
-//!   typed; HTTP API `requestContext.authorizer.lambda`) and read back behind the
+//!   typed; HTTP API `requestContext.authorizer.lambda`; a WebSocket route's
+//!   `requestContext.authorizer` after `$connect`) and read back behind the
 //!   gateway, equals the original: id, claims, scopes and context;
 //! - no input makes the readers or the authorizer panic, and an event without a
 //!   valid credential never gets an `Allow` for a principal.
@@ -14,9 +15,11 @@ use std::collections::BTreeMap;
 use authorizer::credential::Credential;
 use authorizer::lambda::{
     AuthorizerAnswer, HttpApiAnswer, LambdaAuthorizer, RouteRule, RouteTable, principal_from_extensions,
+    principal_from_websocket_event,
 };
 use authorizer::testing::TestIssuer;
 use authorizer::{ContextClaims, Principal, PrincipalMapping, Source};
+use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -164,6 +167,29 @@ proptest! {
             let mut backend = fixture("http_no_authorizer.json");
             backend["requestContext"]["authorizer"] = json!({ "lambda": answer.context });
             assert_same(&read_back(&backend), &original);
+
+            // WebSocket: `$connect` REQUEST event, IAM policy answer, every route's
+            // `requestContext.authorizer` in the backend.
+            let mut event = fixture("authorizer_websocket_connect.json");
+            event["queryStringParameters"] = Value::Null;
+            event["multiValueQueryStringParameters"] = Value::Null;
+            event["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {token}")]);
+            let AuthorizerAnswer::Rest(answer) = authorizer.handle(event).await.unwrap() else {
+                panic!("a WebSocket event gets a policy");
+            };
+            for text in [false, true] {
+                let mut delivered: Map<String, Value> = answer
+                    .context
+                    .iter()
+                    .map(|(k, v)| (k.clone(), if text { as_text(v) } else { v.clone() }))
+                    .collect();
+                delivered.insert("principalId".into(), json!(answer.principal_id));
+                let mut backend = fixture("websocket_default.json");
+                backend["requestContext"]["authorizer"] = Value::Object(delivered);
+                let backend: ApiGatewayWebsocketProxyRequest = serde_json::from_value(backend).unwrap();
+                let back = principal_from_websocket_event(&backend).expect("an authorizer context").expect("a readable context");
+                assert_same(&back, &original);
+            }
             Ok(())
         })?;
     }
@@ -210,7 +236,7 @@ proptest! {
 
     #[test]
     fn events_without_a_valid_credential_never_allow_a_principal(
-        kind in prop_oneof![Just("TOKEN"), Just("REQUEST"), Just("v2"), Just("other")],
+        kind in prop_oneof![Just("TOKEN"), Just("REQUEST"), Just("$connect"), Just("v2"), Just("other")],
         path in prop_oneof![
             Just("/me".to_owned()),
             Just("/public".to_owned()),
@@ -246,6 +272,14 @@ proptest! {
                 event.insert("headers".into(), json!({"Authorization": credential, "Cookie": credential}));
                 // API Gateway always sends one; the typed event needs it.
                 event.insert("requestContext".into(), fixture("authorizer_request.json")["requestContext"].clone());
+            }
+            "$connect" => {
+                let connect = fixture("authorizer_websocket_connect.json");
+                event.insert("type".into(), json!("REQUEST"));
+                event.insert("methodArn".into(), connect["methodArn"].clone());
+                event.insert("headers".into(), json!({"Authorization": credential, "Cookie": credential}));
+                event.insert("queryStringParameters".into(), json!({"token": credential}));
+                event.insert("requestContext".into(), connect["requestContext"].clone());
             }
             "v2" => {
                 event.insert("version".into(), json!("2.0"));

@@ -35,3 +35,4 @@ mod lambda_gateway;
 mod lambda_roundtrip;
 mod parity;
 mod requirements;
+mod websocket;

@@ -7,7 +7,8 @@
 //! The same routes, environment and answers as `examples/quickstart.rs` (axum),
 //! so any client of one works against the other: `GET /public` (optional
 //! session), `GET /me` and `POST /me` (session required), `GET /verified`,
-//! `GET /admin`, `GET /scoped` (claim requirements). Environment: see
+//! `GET /admin`, `GET /scoped` (claim requirements), and the WebSocket `GET
+//! /ws` (session required). Environment: see
 //! `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
 //! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).
 
@@ -15,8 +16,10 @@
 mod support;
 
 use actix_web::dev::HttpServiceFactory;
-use actix_web::{App, HttpResponse, HttpServer, guard, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, guard, web};
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use authorizer::actix::{AuthMiddleware, RequireMiddleware};
+use authorizer::credential::DEFAULT_PROTOCOL_MARKER;
 use authorizer::require::{Requirement, scope, supertokens};
 use authorizer::{Authenticator, Principal};
 use serde_json::json;
@@ -40,7 +43,12 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             )
             .service(guarded("/verified", supertokens::email_verified(), &auth))
             .service(guarded("/admin", supertokens::has_role("admin"), &auth))
-            .service(guarded("/scoped", scope("read:items"), &auth));
+            .service(guarded("/scoped", scope("read:items"), &auth))
+            .service(
+                web::resource("/ws")
+                    .wrap(AuthMiddleware::required(support::websocket_auth(auth.clone())))
+                    .route(web::get().to(ws)),
+            );
     }
 }
 
@@ -66,6 +74,53 @@ async fn public(principal: Option<Principal>) -> HttpResponse {
 
 async fn me(principal: Principal) -> HttpResponse {
     HttpResponse::Ok().json(principal)
+}
+
+/// `GET /ws`: upgrades, sends the principal (the `/me` shape) as one text
+/// message, then echoes text messages until the credential expires.
+async fn ws(request: HttpRequest, body: web::Payload, principal: Principal) -> actix_web::Result<HttpResponse> {
+    // The chosen protocol is the marker, never the token after it.
+    let (response, session, messages) = actix_ws::handle_with_protocols(&request, body, &[DEFAULT_PROTOCOL_MARKER])?;
+    actix_web::rt::spawn(echo(session, messages, principal));
+    Ok(response)
+}
+
+async fn echo(mut session: Session, mut messages: MessageStream, principal: Principal) {
+    let greeting = serde_json::to_string(&principal).expect("a principal serializes");
+    if session.text(greeting).await.is_err() {
+        return;
+    }
+    let expiry = support::credential_expiry(&principal);
+    tokio::pin!(expiry);
+    loop {
+        tokio::select! {
+            () = &mut expiry => {
+                let reason = CloseReason {
+                    code: CloseCode::Other(support::CLOSE_CREDENTIAL_EXPIRED),
+                    description: Some("credential expired".into()),
+                };
+                let _ = session.close(Some(reason)).await;
+                return;
+            }
+            message = messages.recv() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    if session.text(text).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Ping(bytes))) => {
+                    if session.pong(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                    let _ = session.close(None).await;
+                    return;
+                }
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }
 
 #[actix_web::main]

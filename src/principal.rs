@@ -24,6 +24,7 @@ pub enum Source {
     Query,
     /// A WebSocket upgrade's `Sec-WebSocket-Protocol` list, after the marker
     /// protocol (browsers cannot set other headers on a WebSocket).
+    #[serde(rename = "websocket_protocol")]
     WebSocketProtocol,
     /// A [`CredentialSource`](crate::credential::CredentialSource) of the application's.
     Custom,
@@ -439,6 +440,47 @@ mod tests {
 
     fn claims(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_source_has_one_name_in_json_and_in_text() {
+        use Source::*;
+        let all = [
+            Bearer,
+            Cookie,
+            Header,
+            Query,
+            WebSocketProtocol,
+            Custom,
+            GatewayJwt,
+            GatewayLambda,
+            GatewayCognito,
+            GatewayIam,
+            GatewayRestJwt,
+        ];
+        for source in all {
+            assert_eq!(serde_json::to_value(source).unwrap(), json!(source.as_str()));
+            assert_eq!(
+                serde_json::from_value::<Source>(json!(source.as_str())).unwrap(),
+                source
+            );
+        }
+    }
+
+    #[test]
+    fn expiry_comes_from_the_exp_claim() {
+        let at = |exp: Value| Principal::new("u", Source::Bearer).with_claims(claims(json!({ "exp": exp })));
+        let expected = Some(UNIX_EPOCH + Duration::from_secs(1_900_000_000));
+        assert_eq!(at(json!(1_900_000_000)).expires_at(), expected);
+        assert_eq!(
+            at(json!("1900000000")).expires_at(),
+            expected,
+            "as API Gateway passes it on"
+        );
+        for unreadable in [json!(-1), json!(1.5), json!("soon"), json!(null), json!([1])] {
+            assert_eq!(at(unreadable.clone()).expires_at(), None, "{unreadable}");
+        }
+        assert_eq!(Principal::new("u", Source::Bearer).expires_at(), None);
     }
 
     #[test]

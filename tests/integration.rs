@@ -36,3 +36,4 @@ mod lambda_roundtrip;
 mod lambda_websocket;
 mod parity;
 mod requirements;
+mod websocket;

@@ -10,6 +10,9 @@
 
 mod adversary;
 mod common;
+// The demo routes in `common` use the demo configuration.
+#[path = "../examples/support/mod.rs"]
+mod support;
 
 use std::fmt::Write as _;
 use std::sync::{Mutex, Once};

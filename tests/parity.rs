@@ -26,7 +26,7 @@ use crate::actix_example;
 
 /// Serves the actix app on 127.0.0.1 (a free port) from its own thread and
 /// actix system; returns the base URL and a handle to stop it.
-async fn serve_actix(auth: Authenticator) -> (String, ServerHandle) {
+pub(crate) async fn serve_actix(auth: Authenticator) -> (String, ServerHandle) {
     let (sender, receiver) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {

@@ -10,8 +10,11 @@
 
 #![allow(dead_code)]
 
+use std::time::SystemTime;
+
+use authorizer::credential::{Credentials, DEFAULT_COOKIE, DEFAULT_HEADER, DEFAULT_PROTOCOL_MARKER, Location};
 use authorizer::testing::TestIssuer;
-use authorizer::{Authenticator, ErrorStyle, Issuer, Verifier};
+use authorizer::{Authenticator, ErrorStyle, Issuer, Principal, Verifier};
 use serde_json::json;
 
 /// A demo server's configuration.
@@ -167,5 +170,39 @@ pub fn print_curl_lines(base: &str, issuer: &TestIssuer) {
     for route in ["verified", "admin", "scoped"] {
         println!("curl -i {} {base}/{route}", bearer(&t.user));
         println!("curl -i {} {base}/{route}", bearer(&t.admin));
+    }
+    println!();
+    println!("# a WebSocket (the principal, then an echo): a header, or the token offered as a protocol");
+    let ws = base.replacen("http://", "ws://", 1);
+    println!("websocat {} {ws}/ws", bearer(&t.user));
+    println!("websocat --protocol 'access_token, {}' {ws}/ws", t.user);
+    println!("# in a browser: new WebSocket('{ws}/ws', ['access_token', token])");
+}
+
+/// The WebSocket close code `/ws` ends a connection with when the caller's
+/// credential expires (4401: private use, "unauthorized", as `graphql-ws`
+/// has it); the client should get a fresh token and reconnect.
+pub const CLOSE_CREDENTIAL_EXPIRED: u16 = 4401;
+
+/// `/ws`'s authenticator: `auth` that also reads a token offered as the
+/// WebSocket protocol after `access_token` (browsers cannot set headers on
+/// a WebSocket), besides the usual header, bearer and cookie.
+pub fn websocket_auth(auth: Authenticator) -> Authenticator {
+    auth.credentials(Credentials::default().order([
+        Location::Bearer,
+        Location::Header(http::HeaderName::from_static(DEFAULT_HEADER)),
+        Location::Cookie(DEFAULT_COOKIE.to_owned()),
+        Location::WebSocketProtocol(DEFAULT_PROTOCOL_MARKER.to_owned()),
+    ]))
+}
+
+/// Sleeps until `principal`'s credential expires (forever if it never does).
+pub async fn credential_expiry(principal: &Principal) {
+    match principal.expires_at() {
+        Some(at) => {
+            let left = at.duration_since(SystemTime::now()).unwrap_or_default();
+            tokio::time::sleep(left).await;
+        }
+        None => std::future::pending().await,
     }
 }

@@ -1,16 +1,24 @@
 //! The demo API's axum routes, shared by the quickstart and the Lambda API
 //! example (and the tests), so every demo answers the same way.
 
+use authorizer::credential::DEFAULT_PROTOCOL_MARKER;
 use authorizer::require::{scope, supertokens};
 use authorizer::tower::{AuthLayer, RequireLayer};
 use authorizer::{Authenticator, Principal};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::support;
+
 /// `/public` with an optional session; `/me`, `/verified`, `/admin`, `/scoped`
-/// with a required one; both authenticated by `auth`.
+/// and the WebSocket `/ws` with a required one; all authenticated by `auth`.
 pub fn demo_router(auth: Authenticator) -> Router {
+    let websocket = Router::new()
+        .route("/ws", get(ws))
+        .layer(AuthLayer::required(support::websocket_auth(auth.clone())));
     let public = Router::new()
         .route("/public", get(public))
         .layer(AuthLayer::optional(auth.clone()));
@@ -26,7 +34,7 @@ pub fn demo_router(auth: Authenticator) -> Router {
         )
         .route("/scoped", get(me).route_layer(RequireLayer::new(scope("read:items"))))
         .layer(AuthLayer::required(auth));
-    public.merge(private)
+    public.merge(private).merge(websocket)
 }
 
 async fn public(principal: Option<Principal>) -> Json<Value> {
@@ -38,4 +46,43 @@ async fn public(principal: Option<Principal>) -> Json<Value> {
 
 async fn me(principal: Principal) -> Json<Principal> {
     Json(principal)
+}
+
+/// `GET /ws`: upgrades, sends the principal (the `/me` shape) as one text
+/// message, then echoes text messages until the credential expires.
+async fn ws(principal: Principal, upgrade: WebSocketUpgrade) -> Response {
+    // The chosen protocol is the marker, never the token after it.
+    upgrade
+        .protocols([DEFAULT_PROTOCOL_MARKER])
+        .on_upgrade(move |socket| echo(socket, principal))
+}
+
+async fn echo(mut socket: WebSocket, principal: Principal) {
+    let greeting = serde_json::to_string(&principal).expect("a principal serializes");
+    if socket.send(Message::Text(greeting.into())).await.is_err() {
+        return;
+    }
+    let expiry = support::credential_expiry(&principal);
+    tokio::pin!(expiry);
+    loop {
+        tokio::select! {
+            () = &mut expiry => {
+                let frame = CloseFrame {
+                    code: support::CLOSE_CREDENTIAL_EXPIRED,
+                    reason: "credential expired".into(),
+                };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                return;
+            }
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => {
+                    if socket.send(Message::Text(text)).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_) )) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }

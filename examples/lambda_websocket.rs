@@ -11,7 +11,12 @@
 //! It answers 200 with `{"route": ..., "id": ..., "source": ...}`; without a
 //! caller (no authorizer on `$connect`, an anonymous or malformed authorizer
 //! context) 401, and 403 with the failed checks, in the configured error
-//! style. A non-2xx answer to `$connect` refuses the connection.
+//! style. A non-2xx answer to `$connect` refuses the connection. A browser
+//! that offered its token as a WebSocket protocol after `access_token`
+//! (`new WebSocket(url, ["access_token", token])`, read by the authorizer with
+//! `Location::WebSocketProtocol`) gets `access_token` as the chosen protocol
+//! in the `$connect` answer: never the token, and without it the browser drops
+//! the connection.
 //!
 //! Run it where a Lambda Runtime API is (`AWS_LAMBDA_RUNTIME_API`): deployed
 //! behind a WebSocket API, or with `cargo test --all-features --test
@@ -20,6 +25,7 @@
 //!
 //! Environment: `AUTHORIZER_ERROR_STYLE` (`supertokens`, the default, or `rfc6750`).
 
+use authorizer::credential::DEFAULT_PROTOCOL_MARKER;
 use authorizer::lambda::principal_from_websocket_event;
 use authorizer::require::{Requirement, supertokens};
 use authorizer::{Error, ErrorStyle, Principal};
@@ -58,7 +64,14 @@ fn answer(event: &ApiGatewayWebsocketProxyRequest, admin: &Requirement, style: E
     match caller(event, route, admin) {
         Ok(caller) => {
             let body = json!({"route": route, "id": caller.id(), "source": caller.source()});
-            response(200, body.to_string())
+            let mut response = response(200, body.to_string());
+            if route == "$connect" && offers_marker(event) {
+                response.headers.insert(
+                    "sec-websocket-protocol",
+                    http::HeaderValue::from_static(DEFAULT_PROTOCOL_MARKER),
+                );
+            }
+            response
         }
         Err(error) => {
             let refusal = error.to_response(style);
@@ -74,6 +87,17 @@ fn caller(event: &ApiGatewayWebsocketProxyRequest, route: &str, admin: &Requirem
         admin.evaluate(&caller).map_err(Error::Forbidden)?;
     }
     Ok(caller)
+}
+
+/// Whether the client offered the marker protocol (the token follows it).
+fn offers_marker(event: &ApiGatewayWebsocketProxyRequest) -> bool {
+    event
+        .headers
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|list| list.split(','))
+        .any(|protocol| protocol.trim() == DEFAULT_PROTOCOL_MARKER)
 }
 
 fn response(status: i64, body: String) -> ApiGatewayProxyResponse {

@@ -597,6 +597,21 @@ async fn websocket_api_behind_the_lambda_authorizer() {
             (200, json!({"route": route, "id": "user-1", "source": "gateway_lambda"}))
         );
     }
+    // A browser that offered its token as a protocol gets the marker chosen, never the token.
+    let mut offered = websocket_behind(&user, "websocket_connect.json");
+    let protocols = format!("access_token, {}", t.user);
+    offered["headers"]["Sec-WebSocket-Protocol"] = json!(protocols);
+    offered["multiValueHeaders"]["Sec-WebSocket-Protocol"] = json!([protocols]);
+    let response = api.invoke(&f, offered).await.response();
+    assert_eq!(response["statusCode"], 200);
+    assert_eq!(response["headers"]["sec-websocket-protocol"], "access_token");
+    assert!(!response.to_string().contains(&t.user));
+    let plain = api
+        .invoke(&f, websocket_behind(&user, "websocket_connect.json"))
+        .await
+        .response();
+    assert!(plain["headers"].get("sec-websocket-protocol").is_none());
+
     // A route's own requirement, checked by the function on the carried claims.
     let mut admin_route = websocket_behind(&user, "websocket_default.json");
     admin_route["requestContext"]["routeKey"] = json!("admin");

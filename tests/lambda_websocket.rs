@@ -199,6 +199,35 @@ async fn connect_with_the_token_in_a_query_parameter() {
     }
 }
 
+/// The other way a browser can send a token on a WebSocket: as a protocol
+/// after a marker, `new WebSocket(url, ["access_token", token])`.
+#[tokio::test]
+async fn connect_with_the_token_offered_as_a_protocol() {
+    use authorizer::credential::DEFAULT_PROTOCOL_MARKER;
+
+    let issuer = TestIssuer::new();
+    let credentials = Credentials::default().order([
+        Location::Bearer,
+        Location::WebSocketProtocol(DEFAULT_PROTOCOL_MARKER.into()),
+    ]);
+    let auth = Authenticator::new(issuer.verifier()).credentials(credentials);
+    let s = Setup {
+        authorizer: LambdaAuthorizer::new(auth, session_table()),
+        issuer,
+    };
+    let token = s.user();
+    let offered = with_header(
+        connect_event(),
+        "Sec-WebSocket-Protocol",
+        &format!("chat, access_token, {token}"),
+    );
+    assert_eq!(who(&s.answer(offered.clone()).await.unwrap()), ("user-1", true));
+    let twice = with_header(offered, "Authorization", &format!("Bearer {token}"));
+    assert_eq!(s.answer(twice).await, Err(AuthorizerError::Unauthorized));
+    let marker_only = with_header(connect_event(), "Sec-WebSocket-Protocol", "access_token");
+    assert_eq!(s.answer(marker_only).await, Err(AuthorizerError::Unauthorized));
+}
+
 /// The decoded parameters are encoded again so that the pipeline reads back
 /// exactly the names and values the event held: `+`, `%`, `&` and `=` in a
 /// name or value stay themselves.

@@ -180,7 +180,10 @@
 //!   send cookies with a handshake from any site. Browsers cannot set headers on
 //!   a WebSocket, so a token usually comes as a query parameter
 //!   (`wss://...?token=...`), read where [`Location::Query`](crate::credential::Location::Query)
-//!   is configured; it must be the request's only credential.
+//!   is configured, or as a protocol after a marker
+//!   ([`Location::WebSocketProtocol`](crate::credential::Location::WebSocketProtocol);
+//!   the `$connect` integration then answers with the marker as
+//!   `Sec-WebSocket-Protocol`). Either must be the request's only credential.
 //! - The answer's policy names that `$connect` ARN only, whatever the
 //!   [`PolicyResource`]: no other route of a WebSocket API asks an authorizer.
 //!

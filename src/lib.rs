@@ -10,6 +10,7 @@ mod error;
 pub mod pipeline;
 mod principal;
 pub mod require;
+pub mod routes;
 mod verify;
 
 // Adapters: each imports the core, never another adapter.

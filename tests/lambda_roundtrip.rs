@@ -12,9 +12,8 @@
 use std::collections::BTreeMap;
 
 use authorizer::credential::Credential;
-use authorizer::lambda::{
-    AuthorizerAnswer, HttpApiAnswer, LambdaAuthorizer, RouteRule, RouteTable, principal_from_extensions,
-};
+use authorizer::lambda::{AuthorizerAnswer, HttpApiAnswer, LambdaAuthorizer, principal_from_extensions};
+use authorizer::routes::{RouteRule, RouteTable};
 use authorizer::testing::TestIssuer;
 use authorizer::{ContextClaims, Principal, PrincipalMapping, Source};
 use proptest::prelude::*;

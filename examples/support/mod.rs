@@ -129,9 +129,9 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
 /// optional, `ANY /me` a valid session, `GET /verified`, `GET /admin` and
 /// `GET /scoped` their requirements; any other path a valid session.
 #[cfg(feature = "lambda")]
-pub fn lambda_routes() -> Result<authorizer::lambda::RouteTable, authorizer::lambda::RouteError> {
-    use authorizer::lambda::{RouteRule, RouteTable};
+pub fn lambda_routes() -> Result<authorizer::routes::RouteTable, authorizer::routes::RouteError> {
     use authorizer::require::{scope, supertokens};
+    use authorizer::routes::{RouteRule, RouteTable};
     RouteTable::new()
         .route("GET /public", RouteRule::optional())?
         .route("ANY /me", RouteRule::session())?

@@ -22,6 +22,8 @@ pub mod axum;
 pub mod lambda;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "tonic")]
+pub mod tonic;
 pub mod tower;
 
 pub use error::{ClaimError, ClaimReason, Denied, Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};

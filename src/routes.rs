@@ -447,7 +447,7 @@ impl RouteTable {
             Verdict::Allowed => return Ok(found),
             Verdict::Unauthenticated => Error::MissingCredential,
             Verdict::Denied(denied) => {
-                tracing::debug!(failed = denied.errors.len(), "route rule not met");
+                tracing::debug!(failed = denied.errors.len(), "claim requirements not met");
                 Error::Forbidden(denied)
             }
         };

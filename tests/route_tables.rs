@@ -165,3 +165,53 @@ async fn one_table_decides_alike_on_tower_actix_and_the_lambda_authorizer() {
         }
     }
 }
+
+/// A table must judge the path the framework routes on: actix-web routes
+/// `/ad%6Din/...` to `/admin/...` (it decodes what needs no encoding), so
+/// the admin rule applies to it there; axum routes on the path as sent, so
+/// the encoded path reaches no admin handler at all.
+#[actix_web::test]
+async fn a_table_judges_the_path_the_router_routes() {
+    let issuer = TestIssuer::new();
+    let auth = Authenticator::new(issuer.verifier());
+    let user = format!("Bearer {}", support::demo_tokens(&issuer).user);
+    // The fallback lets any session through: only the admin rule refuses the user.
+    let routes = || {
+        RouteTable::new()
+            .route(
+                "ANY /admin/{proxy+}",
+                RouteRule::require(supertokens::has_role("admin")),
+            )
+            .unwrap()
+    };
+    let actix_app = actix_test::init_service(
+        App::new()
+            .route(
+                "/admin/{rest:.*}",
+                web::get().to(|| async { HttpResponse::Ok().body("admin") }),
+            )
+            .wrap(RequireMiddleware::routes(routes()))
+            .wrap(AuthMiddleware::optional(auth.clone())),
+    )
+    .await;
+    let tower_app = Router::new()
+        .route("/admin/{*rest}", axum::routing::get(|| async { "admin" }))
+        .layer(RequireLayer::routes(routes()))
+        .layer(AuthLayer::optional(auth));
+    for path in ["/admin/users", "/ad%6Din/users", "/%61dmin/users", "/admin/%75sers"] {
+        let request = TestRequest::get()
+            .uri(path)
+            .insert_header(("authorization", user.as_str()))
+            .to_request();
+        let actix = actix_test::call_service(&actix_app, request).await.status().as_u16();
+        assert_eq!(actix, 403, "actix-web {path}");
+        let case = Case {
+            method: "GET",
+            path,
+            headers: vec![("authorization", user.clone())],
+            status: 0,
+        };
+        let tower = tower_status(&tower_app, &case).await;
+        assert!(tower == 403 || tower == 404, "axum {path}: {tower}");
+    }
+}

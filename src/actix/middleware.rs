@@ -277,8 +277,10 @@ impl RequireMiddleware {
     }
 
     /// Enforces on each request the rule `routes` gives its method and full
-    /// path (as the request spells it, whatever scope the middleware wraps),
-    /// decided as [`RouteTable::authorize`] decides it for every adapter.
+    /// path (whatever scope the middleware wraps), decided as
+    /// [`RouteTable::authorize`] decides it for every adapter. The path is
+    /// the one actix-web routes on, where characters that need no encoding
+    /// are decoded (`/ad%6Din` is `/admin`, as for actix's own routes).
     /// Optional routes reach anonymous callers only behind an
     /// [`AuthMiddleware::optional`].
     ///
@@ -358,9 +360,12 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
+        // actix-web routes on the path with needlessly encoded characters
+        // decoded (`/ad%6Din` reaches `/admin`): the table judges that path.
+        let path = request.match_info().as_str();
         let verdict = self
             .routes
-            .authorize(&*request.extensions(), request.method().as_str(), request.path())
+            .authorize(&*request.extensions(), request.method().as_str(), path)
             .map(|_| ());
         let state = match verdict {
             Ok(()) => RequireState::Calling {

@@ -55,7 +55,8 @@ impl RequireLayer {
     }
 
     /// Enforces on each request the rule `routes` gives its method and path
-    /// (as the request spells it, without the query), the decision of
+    /// (as the request spells it, without the query: the path axum and tonic
+    /// route on, undecoded), the decision of
     /// [`RouteTable::authorize`]: an optional route passes anonymous callers,
     /// a session route needs a principal (401 without), a requirement is met
     /// or refused (403), a denied route is refused (403). The Lambda

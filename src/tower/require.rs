@@ -54,13 +54,15 @@ impl RequireLayer {
         RequireLayer::routes(RouteTable::new().fallback(RouteRule::require(requirement)))
     }
 
-    /// Enforces on each request the rule `routes` gives its method and path
-    /// (as the request spells it, without the query: the path axum and tonic
-    /// route on, undecoded), the decision of
-    /// [`RouteTable::authorize`]: an optional route passes anonymous callers,
-    /// a session route needs a principal (401 without), a requirement is met
-    /// or refused (403), a denied route is refused (403). The Lambda
-    /// authorizer decides the same for the same table.
+    /// Enforces on each request the rule `routes` gives its method and path,
+    /// the decision of [`RouteTable::authorize`]: an optional route passes
+    /// anonymous callers, a session route needs a principal (401 without), a
+    /// requirement is met or refused (403), a denied route is refused (403).
+    /// The Lambda authorizer decides the same for the same table.
+    ///
+    /// The path is the request's as it was sent, without the query and
+    /// undecoded: the path axum and tonic route on (inside an axum `nest`,
+    /// the path below its prefix).
     ///
     /// One layer then guards a whole server, as a tonic server's layers do
     /// (gRPC methods are `POST /package.Service/Method`). For optional routes

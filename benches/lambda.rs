@@ -5,7 +5,8 @@
 
 use authorizer::Source;
 use authorizer::credential::Credential;
-use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable};
+use authorizer::lambda::LambdaAuthorizer;
+use authorizer::routes::{RouteRule, RouteTable};
 use authorizer::testing::TestIssuer;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;

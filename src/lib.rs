@@ -10,6 +10,7 @@ mod error;
 pub mod pipeline;
 mod principal;
 pub mod require;
+pub mod routes;
 mod verify;
 
 // Adapters: each imports the core, never another adapter.
@@ -21,6 +22,8 @@ pub mod axum;
 pub mod lambda;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "tonic")]
+pub mod tonic;
 pub mod tower;
 
 pub use error::{ClaimError, ClaimReason, Denied, Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};

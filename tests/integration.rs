@@ -17,6 +17,12 @@ mod checks;
 mod common;
 #[cfg(feature = "lambda")]
 mod events;
+// The gRPC demo, compiled whole: its tests call every method it serves (its
+// `main` and printing are the binary's alone).
+#[cfg(all(feature = "tonic", feature = "testing"))]
+#[path = "../examples/grpc.rs"]
+#[allow(clippy::duplicate_mod, dead_code)]
+mod grpc_example;
 #[cfg(feature = "testing")]
 #[path = "../examples/support/mod.rs"]
 mod support;
@@ -26,6 +32,8 @@ mod actix;
 mod attacks;
 mod fuzz_regressions;
 mod grpc;
+mod grpc_bad_input;
+mod grpc_demo;
 mod http;
 mod jwks;
 mod keysets;
@@ -36,4 +44,5 @@ mod lambda_roundtrip;
 mod lambda_websocket;
 mod parity;
 mod requirements;
+mod route_tables;
 mod websocket;

@@ -6,10 +6,10 @@
 
 use authorizer::credential::Credential;
 use authorizer::lambda::{
-    AuthorizerAnswer, AuthorizerError, HttpApiAnswer, HttpApiResponse, LambdaAuthorizer, PolicyResource, RouteRule,
-    RouteTable,
+    AuthorizerAnswer, AuthorizerError, HttpApiAnswer, HttpApiResponse, LambdaAuthorizer, PolicyResource,
 };
 use authorizer::require::{scope, supertokens};
+use authorizer::routes::{RouteRule, RouteTable};
 use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, ErrorStyle, Source};
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};

@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 
 use authorizer::credential::Credential;
 use authorizer::lambda::{
-    AuthorizerAnswer, HttpApiAnswer, LambdaAuthorizer, RouteRule, RouteTable, principal_from_extensions,
-    principal_from_websocket_event,
+    AuthorizerAnswer, HttpApiAnswer, LambdaAuthorizer, principal_from_extensions, principal_from_websocket_event,
 };
+use authorizer::routes::{RouteRule, RouteTable};
 use authorizer::testing::TestIssuer;
 use authorizer::{ContextClaims, Principal, PrincipalMapping, Source};
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;

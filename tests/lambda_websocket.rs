@@ -8,10 +8,10 @@
 
 use authorizer::credential::{Credentials, Location};
 use authorizer::lambda::{
-    AuthorizerAnswer, AuthorizerError, LambdaAuthorizer, PolicyResource, RouteRule, RouteTable,
-    principal_from_websocket_event,
+    AuthorizerAnswer, AuthorizerError, LambdaAuthorizer, PolicyResource, principal_from_websocket_event,
 };
 use authorizer::require::{scope, supertokens};
+use authorizer::routes::{RouteRule, RouteTable};
 use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, ContextValue, Principal, Source};
 use aws_lambda_events::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest};

@@ -10,9 +10,16 @@
 
 mod adversary;
 mod common;
-// The demo routes in `common` use the demo configuration.
+// The demo routes in `common` use the demo configuration (the gRPC demo
+// brings its own copy).
 #[path = "../examples/support/mod.rs"]
+#[allow(clippy::duplicate_mod)]
 mod support;
+// The gRPC demo's service, served here with and without the layers.
+#[cfg(feature = "tonic")]
+#[path = "../examples/grpc.rs"]
+#[allow(dead_code)]
+mod grpc_example;
 
 use std::fmt::Write as _;
 use std::sync::{Mutex, Once};
@@ -426,4 +433,91 @@ async fn debug_of_a_claim_requirement_failure_hides_the_claim_value() {
     ] {
         assert_hidden(&text, what, &secret_claims());
     }
+}
+
+/// gRPC calls refused for each reason, and a handler whose server forgot
+/// the layers: the events hold no token piece and no claim value, and the
+/// forgotten layer is logged with its fix while the client learns nothing.
+#[cfg(feature = "tonic")]
+#[tokio::test]
+async fn grpc_refusals_and_a_missing_layer_log_no_secret() {
+    use std::net::SocketAddr;
+
+    use grpc_example::pb::WhoAmIRequest;
+    use grpc_example::pb::demo_client::DemoClient;
+    use grpc_example::pb::demo_server::DemoServer;
+    use tonic::transport::server::TcpIncoming;
+    use tonic::transport::{Channel, Server};
+
+    async fn channel(address: SocketAddr) -> Channel {
+        Channel::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    /// `Admin` (which needs the admin role) or `WhoAmI`, with `token`.
+    async fn refused(channel: &Channel, admin: bool, token: &str) -> tonic::Status {
+        let mut request = tonic::Request::new(WhoAmIRequest {});
+        let value = format!("Bearer {token}").parse().unwrap();
+        request.metadata_mut().insert("authorization", value);
+        let mut client = DemoClient::new(channel.clone());
+        let answer = if admin {
+            client.admin(request).await
+        } else {
+            client.who_am_i(request).await
+        };
+        answer.expect_err("refused")
+    }
+
+    capture();
+    let issuer = TestIssuer::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(grpc_example::serve(Authenticator::new(issuer.verifier()), listener));
+    let guarded = channel(address).await;
+    let mut secrets = secret_claims();
+    let refusals = [
+        (true, with_secrets(issuer.token()).sign(), tonic::Code::PermissionDenied),
+        (
+            false,
+            with_secrets(issuer.token()).expires_in(-3600).sign(),
+            tonic::Code::Unauthenticated,
+        ),
+        (
+            false,
+            with_secrets(issuer.token().kid(Some("no-such-key"))).sign(),
+            tonic::Code::Unauthenticated,
+        ),
+    ];
+    for (admin, token, code) in &refusals {
+        secrets.extend(secret_pieces(token));
+        let status = refused(&guarded, *admin, token).await;
+        assert_eq!(status.code(), *code);
+        assert_hidden(&format!("{status:?}"), "the status", &secrets);
+    }
+
+    // No layer at all: the handler's helper answers INTERNAL.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = Server::builder()
+        .add_service(DemoServer::new(grpc_example::DemoService))
+        .serve_with_incoming(TcpIncoming::from(listener));
+    tokio::spawn(server);
+    let bare = channel(address).await;
+    let token = with_secrets(issuer.token()).sign();
+    secrets.extend(secret_pieces(&token));
+    let status = refused(&bare, false, &token).await;
+    assert_eq!(
+        (status.code(), status.message()),
+        (tonic::Code::Internal, "internal server error")
+    );
+
+    let log = log_text();
+    assert!(
+        log.contains("no authentication ran for this request: put authorizer::tower::AuthLayer"),
+        "the missing layer is logged with its fix:\n{log}"
+    );
+    assert_hidden(&log, "the log", &secrets);
 }

@@ -2,7 +2,7 @@
 //! in-process test issuer with ready-made tokens when no issuer is configured.
 //!
 //! Environment (all optional):
-//! - `PORT`: port on 127.0.0.1 (default 3000)
+//! - `PORT`: port on 127.0.0.1 (default 3000; 50051 for the gRPC demo)
 //! - `AUTHORIZER_ISSUER`: the `iss` to accept; without it a test issuer runs in-process
 //! - `AUTHORIZER_JWKS_URL`: its JWKS (default: OIDC discovery from the issuer)
 //! - `AUTHORIZER_AUDIENCE`: accepted audiences, comma-separated
@@ -34,11 +34,16 @@ fn var(name: &str) -> Option<String> {
 
 /// Reads the environment; an invalid value is an error naming the variable.
 pub async fn from_env() -> Result<Demo, String> {
+    from_env_on(3000).await
+}
+
+/// [`from_env`], listening on `default_port` when `PORT` is not set.
+pub async fn from_env_on(default_port: u16) -> Result<Demo, String> {
     let port = match var("PORT") {
         Some(port) => port
             .parse()
             .map_err(|_| format!("PORT: `{port}` is not a port number"))?,
-        None => 3000,
+        None => default_port,
     };
     let style: ErrorStyle = match var("AUTHORIZER_ERROR_STYLE") {
         Some(style) => style.parse().map_err(|e| format!("AUTHORIZER_ERROR_STYLE: {e}"))?,
@@ -69,7 +74,12 @@ pub async fn from_env() -> Result<Demo, String> {
 
 /// [`from_env`], or the error on stderr and exit code 2.
 pub async fn from_env_or_exit() -> Demo {
-    match from_env().await {
+    from_env_on_or_exit(3000).await
+}
+
+/// [`from_env_on`], or the error on stderr and exit code 2.
+pub async fn from_env_on_or_exit(default_port: u16) -> Demo {
+    match from_env_on(default_port).await {
         Ok(demo) => demo,
         Err(error) => {
             eprintln!("configuration error: {error}");
@@ -132,9 +142,9 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
 /// optional, `ANY /me` a valid session, `GET /verified`, `GET /admin` and
 /// `GET /scoped` their requirements; any other path a valid session.
 #[cfg(feature = "lambda")]
-pub fn lambda_routes() -> Result<authorizer::lambda::RouteTable, authorizer::lambda::RouteError> {
-    use authorizer::lambda::{RouteRule, RouteTable};
+pub fn lambda_routes() -> Result<authorizer::routes::RouteTable, authorizer::routes::RouteError> {
     use authorizer::require::{scope, supertokens};
+    use authorizer::routes::{RouteRule, RouteTable};
     RouteTable::new()
         .route("GET /public", RouteRule::optional())?
         .route("ANY /me", RouteRule::session())?

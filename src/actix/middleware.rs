@@ -17,8 +17,9 @@ use pin_project_lite::pin_project;
 use super::translate::parts_of;
 use crate::Authenticator;
 use crate::error::Rejection;
-use crate::pipeline::{Attempt, Authentication, Mode, Outcome, Verification};
+use crate::pipeline::{Attempt, Mode, Outcome, Verification};
 use crate::require::Requirement;
+use crate::routes::{RouteRule, RouteTable};
 
 fn reject<B>(request: ServiceRequest, rejection: &Rejection) -> ServiceResponse<EitherBody<B>> {
     request.into_response(rejection.error_response()).map_into_right_body()
@@ -238,7 +239,8 @@ where
 }
 
 /// actix-web middleware that lets a request through only when its
-/// [`Principal`](crate::Principal) meets a [`Requirement`], as
+/// [`Principal`](crate::Principal) meets a [`Requirement`], or the rule a
+/// [`RouteTable`] gives its method and path, as
 /// [`RequireLayer`](crate::tower::RequireLayer) does for tower.
 ///
 /// It reads what [`AuthMiddleware`] left in the request extensions, so [`AuthMiddleware`] must run
@@ -280,20 +282,54 @@ where
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequireMiddleware {
-    requirement: Arc<Requirement>,
+    routes: Arc<RouteTable>,
 }
 
 impl RequireMiddleware {
-    /// Enforces `requirement` (a [`Requirement`], or an `Arc` of one to share it).
+    /// Enforces `requirement` (a [`Requirement`], or an `Arc` of one to share
+    /// it) on every request.
     pub fn new(requirement: impl Into<Arc<Requirement>>) -> Self {
-        RequireMiddleware {
-            requirement: requirement.into(),
-        }
+        RequireMiddleware::routes(RouteTable::new().fallback(RouteRule::require(requirement)))
     }
 
-    /// The requirement enforced.
-    pub fn requirement(&self) -> &Requirement {
-        &self.requirement
+    /// Enforces on each request the rule `routes` gives its method and full
+    /// path (whatever scope the middleware wraps), decided as
+    /// [`RouteTable::authorize`] decides it for every adapter. The path is
+    /// the one actix-web routes on, where characters that need no encoding
+    /// are decoded (`/ad%6Din` is `/admin`, as for actix's own routes).
+    /// Optional routes reach anonymous callers only behind an
+    /// [`AuthMiddleware::optional`].
+    ///
+    /// ```
+    /// use actix_web::{App, HttpResponse, web};
+    /// use authorizer::actix::{AuthMiddleware, RequireMiddleware};
+    /// use authorizer::require::scope;
+    /// use authorizer::routes::{RouteRule, RouteTable};
+    /// use authorizer::{Issuer, Verifier};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+    /// let routes = RouteTable::new()
+    ///     .route("GET /public", RouteRule::optional())?
+    ///     .route("GET /items/{id}", RouteRule::require(scope("read:items")))?
+    ///     .fallback(RouteRule::deny());
+    /// let app = App::new()
+    ///     .route("/public", web::get().to(HttpResponse::Ok))
+    ///     .route("/items/{id}", web::get().to(HttpResponse::Ok))
+    ///     .wrap(RequireMiddleware::routes(routes))
+    ///     .wrap(AuthMiddleware::optional(verifier));
+    /// # let _ = app;
+    /// # Ok(()) }
+    /// ```
+    pub fn routes(routes: impl Into<Arc<RouteTable>>) -> Self {
+        RequireMiddleware { routes: routes.into() }
+    }
+
+    /// The rules enforced: for a middleware made by
+    /// [`new`](RequireMiddleware::new), a table without routes whose fallback
+    /// is the requirement.
+    pub fn route_table(&self) -> &RouteTable {
+        &self.routes
     }
 }
 
@@ -310,7 +346,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(RequireService {
             service,
-            requirement: Arc::clone(&self.requirement),
+            routes: Arc::clone(&self.routes),
         }))
     }
 }
@@ -318,13 +354,13 @@ where
 /// The service made by [`RequireMiddleware`].
 pub struct RequireService<S> {
     service: S,
-    requirement: Arc<Requirement>,
+    routes: Arc<RouteTable>,
 }
 
 impl<S> fmt::Debug for RequireService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequireService")
-            .field("requirement", &self.requirement)
+            .field("routes", &self.routes)
             .finish_non_exhaustive()
     }
 }
@@ -340,7 +376,13 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let verdict = Authentication::authorize(&*request.extensions(), &self.requirement).map(|_| ());
+        // actix-web routes on the path with needlessly encoded characters
+        // decoded (`/ad%6Din` reaches `/admin`): the table judges that path.
+        let path = request.match_info().as_str();
+        let verdict = self
+            .routes
+            .authorize(&*request.extensions(), request.method().as_str(), path)
+            .map(|_| ());
         let state = match verdict {
             Ok(()) => RequireState::Calling {
                 future: self.service.call(request),

@@ -57,7 +57,8 @@
 //! - [`RequireMiddleware::new`]: a [`Requirement`](crate::require::Requirement) for a scope, resource or
 //!   route, as [`RequireLayer`](crate::tower::RequireLayer); 403 with every
 //!   failed check, 401 for an anonymous request, 500 when no [`AuthMiddleware`]
-//!   ran. It reads what [`AuthMiddleware`] recorded, so [`AuthMiddleware`] must
+//!   ran. [`RequireMiddleware::routes`] takes a [route table](crate::routes)
+//!   instead, decided as everywhere else. It reads what [`AuthMiddleware`] recorded, so [`AuthMiddleware`] must
 //!   wrap outside it (actix runs the *last* `.wrap` first, and an `App`'s
 //!   middleware before a scope's).
 //!

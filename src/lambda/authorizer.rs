@@ -13,11 +13,11 @@ use serde_json::{Map, Value};
 use super::answer::{AuthorizerAnswer, HttpApiAnswer};
 use super::event::{AnyEvent, Event};
 use super::policy::{self, Reach};
-use super::routes::{RouteTable, Verdict};
 use crate::Authenticator;
 use crate::error::{Error, Rejection};
 use crate::pipeline::{Mode, RequestParts};
 use crate::principal::{Principal, Source};
+use crate::routes::{RouteTable, Verdict};
 
 /// What the policy of an IAM-policy answer covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,7 +95,8 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 /// [`run`](LambdaAuthorizer::run) is the whole function:
 ///
 /// ```no_run
-/// use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable};
+/// use authorizer::lambda::LambdaAuthorizer;
+/// use authorizer::routes::{RouteRule, RouteTable};
 /// use authorizer::{Issuer, Verifier};
 ///
 /// #[tokio::main]
@@ -113,7 +114,8 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 /// take and return the `aws_lambda_events` types:
 ///
 /// ```no_run
-/// use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable};
+/// use authorizer::lambda::LambdaAuthorizer;
+/// use authorizer::routes::{RouteRule, RouteTable};
 /// use authorizer::{Issuer, Verifier};
 /// use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 /// use lambda_runtime::{LambdaEvent, service_fn};
@@ -140,7 +142,8 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
 /// for a stack of tower layers:
 ///
 /// ```
-/// use authorizer::lambda::{LambdaAuthorizer, RouteRule, RouteTable, policy_allows};
+/// use authorizer::lambda::{LambdaAuthorizer, policy_allows};
+/// use authorizer::routes::{RouteRule, RouteTable};
 /// use authorizer::testing::TestIssuer;
 /// use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequest;
 /// use lambda_runtime::{Context, LambdaEvent};

@@ -11,7 +11,7 @@
 //!   SuperTokens' `st-ev`, `st-role`, `st-mfa` or scopes per route: the backend does.
 //! - **As the Lambda authorizer**, [`LambdaAuthorizer`] answers API Gateway's
 //!   authorizer events with an IAM policy (or an HTTP API simple answer), using a
-//!   [`RouteTable`] of the same requirements. Events and answers are the
+//!   [`RouteTable`](crate::routes::RouteTable) of the same requirements. Events and answers are the
 //!   `aws_lambda_events` types.
 //!
 //! # Behind API Gateway
@@ -158,12 +158,15 @@
 //!
 //! ## Routes
 //!
-//! One authorizer serves many routes, so it takes a [`RouteTable`]: `METHOD
-//! /path` patterns (as API Gateway writes resources and routes) to
-//! [`RouteRule`]s, matched against the method and path of the event's
-//! `methodArn` (REST) or `routeArn` (HTTP API). Paths no pattern matches get the
-//! table's fallback rule, by default a valid session. A rule's
-//! [`check`](RouteRule::check) is its [`Verdict`] on a caller, with the reasons
+//! One authorizer serves many routes, so it takes a
+//! [`RouteTable`](crate::routes::RouteTable), the [route table](crate::routes)
+//! that [`RequireLayer::routes`](crate::tower::RequireLayer::routes) also
+//! takes: `METHOD /path` patterns (as API Gateway writes resources and routes)
+//! to [`RouteRule`](crate::routes::RouteRule)s, matched against the method and
+//! path of the event's `methodArn` (REST) or `routeArn` (HTTP API). Paths no
+//! pattern matches get the table's fallback rule, by default a valid session.
+//! A rule's [`check`](crate::routes::RouteRule::check) is its
+//! [`Verdict`](crate::routes::Verdict) on a caller, with the reasons
 //! of a refusal: the one evaluation a `Deny` and its `context.body` come from.
 //!
 //! ## WebSocket APIs
@@ -217,7 +220,7 @@
 //! `*` in IAM matches across `/`, so a `Deny` for `/items/{id}/admin` also
 //! covers `/items/a/b/admin`: a cached answer may refuse more than the table
 //! would (never less). When the caller fails the fallback rule (an anonymous
-//! caller, or a fallback of [`RouteRule::deny`]), only routes without `{param}`
+//! caller, or a fallback of [`RouteRule::deny`](crate::routes::RouteRule::deny)), only routes without `{param}`
 //! segments and the current `methodArn` are allowed, because an `Allow` with `*`
 //! could reach paths the fallback refuses; a cached answer then refuses the
 //! caller's other parameterised routes until it expires. If an answer that is
@@ -252,7 +255,6 @@ mod event;
 mod gateway;
 mod policy;
 mod query;
-mod routes;
 mod service;
 
 pub use answer::{AuthorizerAnswer, HttpApiAnswer};
@@ -265,7 +267,6 @@ pub use gateway::{
     principal_from_websocket_event,
 };
 pub use policy::policy_allows;
-pub use routes::{RouteError, RouteRule, RouteTable, Verdict};
 pub use service::AuthorizerFuture;
 
 use serde_json::{Map, Value};

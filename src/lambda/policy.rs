@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::context::{BODY_KEY, PRINCIPAL_ID_KEY, authorizer_context};
 use super::event::Arn;
-use super::routes::{Route, RouteTable, glob_matches};
 use crate::principal::{Principal, Source};
+use crate::routes::{Route, RouteTable};
 
 /// The only IAM policy language version.
 const POLICY_VERSION: &str = "2012-10-17";
@@ -55,6 +55,33 @@ pub fn policy_allows(policy: &ApiGatewayCustomAuthorizerPolicy, method_arn: &str
             .any(|s| s.effect == effect && s.resource.iter().any(|pattern| glob_matches(pattern, method_arn)))
     };
     !matching(IamPolicyEffect::Deny) && matching(IamPolicyEffect::Allow)
+}
+
+/// IAM's resource matching: `*` matches any run of characters (`/` included),
+/// `?` any one character.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 /// What an IAM policy may cover beyond the event's own ARN.
@@ -220,4 +247,19 @@ pub(super) fn http_api_simple_answer(
     answer.is_authorized = is_authorized;
     answer.context = context;
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn globs_match_as_iam_does() {
+        assert!(glob_matches("arn:x/s/*/items/*", "arn:x/s/GET/items/1/2"));
+        assert!(glob_matches("arn:x/s/GET/", "arn:x/s/GET/"));
+        assert!(!glob_matches("arn:x/s/GET/", "arn:x/s/GET/a"));
+        assert!(glob_matches("a?c*", "abcdef"));
+        assert!(!glob_matches("a*z", "abc"));
+        assert!(glob_matches("*", ""));
+    }
 }

@@ -1,5 +1,5 @@
 //! Tower glue: [`AuthLayer`] runs the pipeline, [`RequireLayer`] checks a
-//! route's requirement.
+//! route's requirement, or each route's rule from a [route table](crate::routes).
 //!
 //! Both answer with a [`ResponseBody`] around the inner service's body, so
 //! they fit any tower HTTP server whose bodies carry `Bytes`: axum, hyper and

@@ -1,4 +1,4 @@
-//! [`RequireLayer`]: a route's requirement as a tower layer.
+//! [`RequireLayer`]: a route's requirement, or a route table, as a tower layer.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,18 +12,20 @@ use tower_service::Service;
 
 use super::body::ResponseBody;
 use super::rejection_response;
-use crate::pipeline::Authentication;
 use crate::require::Requirement;
+use crate::routes::{RouteRule, RouteTable};
 
 /// A tower [`Layer`] that lets a request through only when its
-/// [`Principal`](crate::Principal) meets a [`Requirement`].
+/// [`Principal`](crate::Principal) meets a [`Requirement`], or the rule a
+/// [`RouteTable`] gives its method and path.
 ///
 /// It reads what [`AuthLayer`](super::AuthLayer) recorded, so it goes *inside*
 /// it (in axum: `route_layer` on the route, `layer(AuthLayer)` on the router).
 /// It answers 403 with every failed check when the requirement fails, 401 when
 /// the request is anonymous (an optional `AuthLayer` let it through), and 500
 /// when no `AuthLayer` ran at all (a server bug, logged). Errors are written in
-/// the `AuthLayer`'s [`ErrorStyle`](crate::ErrorStyle).
+/// the `AuthLayer`'s [`ErrorStyle`](crate::ErrorStyle), and as gRPC statuses
+/// for gRPC requests (7 `PERMISSION_DENIED` for a failed requirement).
 ///
 /// ```
 /// use authorizer::require::{scope, supertokens};
@@ -42,20 +44,60 @@ use crate::require::Requirement;
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequireLayer {
-    requirement: Arc<Requirement>,
+    routes: Arc<RouteTable>,
 }
 
 impl RequireLayer {
-    /// Enforces `requirement` (a [`Requirement`], or an `Arc` of one to share it).
+    /// Enforces `requirement` (a [`Requirement`], or an `Arc` of one to share
+    /// it) on every request.
     pub fn new(requirement: impl Into<Arc<Requirement>>) -> Self {
-        RequireLayer {
-            requirement: requirement.into(),
-        }
+        RequireLayer::routes(RouteTable::new().fallback(RouteRule::require(requirement)))
     }
 
-    /// The requirement enforced.
-    pub fn requirement(&self) -> &Requirement {
-        &self.requirement
+    /// Enforces on each request the rule `routes` gives its method and path,
+    /// the decision of [`RouteTable::authorize`]: an optional route passes
+    /// anonymous callers, a session route needs a principal (401 without), a
+    /// requirement is met or refused (403), a denied route is refused (403).
+    /// The Lambda authorizer decides the same for the same table.
+    ///
+    /// The path is the request's as it was sent, without the query and
+    /// undecoded: the path axum and tonic route on (inside an axum `nest`,
+    /// the path below its prefix).
+    ///
+    /// One layer then guards a whole server, as a tonic server's layers do
+    /// (gRPC methods are `POST /package.Service/Method`). For optional routes
+    /// to reach anonymous callers, the [`AuthLayer`](super::AuthLayer) in
+    /// front must be [optional](super::AuthLayer::optional): a required one
+    /// refuses them before the table is read.
+    ///
+    /// ```
+    /// use authorizer::require::scope;
+    /// use authorizer::routes::{RouteRule, RouteTable};
+    /// use authorizer::tower::{AuthLayer, RequireLayer};
+    /// use authorizer::{Issuer, Principal, Verifier};
+    /// use axum::{Router, routing::get};
+    ///
+    /// # fn app() -> Result<Router, Box<dyn std::error::Error>> {
+    /// let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+    /// let routes = RouteTable::new()
+    ///     .route("GET /public", RouteRule::optional())?
+    ///     .route("GET /items/{id}", RouteRule::require(scope("read:items")))?
+    ///     .fallback(RouteRule::deny());
+    /// let app = Router::new()
+    ///     .route("/public", get(|p: Option<Principal>| async move { format!("{:?}", p.map(|p| p.id().to_owned())) }))
+    ///     .route("/items/{id}", get(|| async { "an item" }))
+    ///     .layer(RequireLayer::routes(routes))
+    ///     .layer(AuthLayer::optional(verifier));
+    /// # Ok(app) }
+    /// ```
+    pub fn routes(routes: impl Into<Arc<RouteTable>>) -> Self {
+        RequireLayer { routes: routes.into() }
+    }
+
+    /// The rules enforced: for a layer made by [`new`](RequireLayer::new), a
+    /// table without routes whose fallback is the requirement.
+    pub fn route_table(&self) -> &RouteTable {
+        &self.routes
     }
 }
 
@@ -65,7 +107,7 @@ impl<S> Layer<S> for RequireLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RequireService {
             inner,
-            requirement: self.requirement.clone(),
+            routes: Arc::clone(&self.routes),
         }
     }
 }
@@ -74,7 +116,7 @@ impl<S> Layer<S> for RequireLayer {
 #[derive(Debug, Clone)]
 pub struct RequireService<S> {
     inner: S,
-    requirement: Arc<Requirement>,
+    routes: Arc<RouteTable>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequireService<S>
@@ -90,7 +132,10 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        match Authentication::authorize(request.extensions(), &self.requirement) {
+        let verdict = self
+            .routes
+            .authorize(request.extensions(), request.method().as_str(), request.uri().path());
+        match verdict {
             Ok(_) => RequireFuture::calling(self.inner.call(request)),
             Err(rejection) => RequireFuture::rejected(rejection_response(&rejection, &request)),
         }
@@ -165,6 +210,7 @@ mod tests {
 
     use super::*;
     use crate::error::ErrorStyle;
+    use crate::pipeline::Authentication;
     use crate::principal::{Principal, Source};
     use crate::require::{all, claim, scope, supertokens};
 
@@ -326,5 +372,111 @@ mod tests {
             json!({"id": "st-role", "reason": {"message": "wrong value", "expectedValue": "admin", "actualValue": ["user"]}})
         );
         assert_eq!(send("/admin", admin).await.unwrap().status(), StatusCode::OK);
+    }
+
+    /// Status (or `grpc-status`) of a request through `layer`, whose inner
+    /// service answers the caller's id, or `anonymous`.
+    async fn verdict(layer: &RequireLayer, request: Request<String>) -> (u16, Option<String>) {
+        let service = ServiceBuilder::new().layer(layer.clone()).service(::tower::service_fn(
+            |request: Request<String>| async move {
+                let id = request
+                    .extensions()
+                    .get::<Principal>()
+                    .map_or("anonymous", |p| p.id())
+                    .to_owned();
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(id))))
+            },
+        ));
+        let response = service.oneshot(request).await.unwrap();
+        let status = match response.headers().get("grpc-status") {
+            Some(code) => code.to_str().unwrap().parse().unwrap(),
+            None => response.status().as_u16(),
+        };
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let served = (status == 200).then(|| String::from_utf8(body.to_vec()).unwrap());
+        (status, served)
+    }
+
+    fn to(method: &str, path: &str, who: Option<Principal>) -> Request<String> {
+        let mut request = Request::builder().method(method).uri(path).body(String::new()).unwrap();
+        Authentication::record(request.extensions_mut(), ErrorStyle::SuperTokens, who);
+        request
+    }
+
+    #[tokio::test]
+    async fn a_route_table_picks_the_rule_by_method_and_path() {
+        let routes = RouteTable::new()
+            .route("GET /public", RouteRule::optional())
+            .unwrap()
+            .route("ANY /me", RouteRule::session())
+            .unwrap()
+            .route("GET /items/{id}", RouteRule::require(scope("read:items")))
+            .unwrap()
+            .route("DELETE /items/{id}", RouteRule::deny())
+            .unwrap()
+            .fallback(RouteRule::deny());
+        let layer = RequireLayer::routes(routes);
+        let reader = || Some(principal(json!({}), &["read:items"]));
+        let cases = [
+            ("GET", "/public", None, (200, Some("anonymous"))),
+            ("GET", "/public", reader(), (200, Some("u1"))),
+            ("POST", "/me", None, (401, None)),
+            ("POST", "/me", reader(), (200, Some("u1"))),
+            ("GET", "/items/7", None, (401, None)),
+            ("GET", "/items/7", Some(principal(json!({}), &[])), (403, None)),
+            ("GET", "/items/7?x=1", reader(), (200, Some("u1"))),
+            ("DELETE", "/items/7", reader(), (403, None)),
+            ("GET", "/elsewhere", reader(), (403, None)),
+            ("GET", "/public/", None, (403, None)),
+        ];
+        for (method, path, who, (status, served)) in cases {
+            let answer = verdict(&layer, to(method, path, who)).await;
+            assert_eq!(answer, (status, served.map(str::to_owned)), "{method} {path}");
+        }
+        // No AuthLayer ran: 500 even for an optional route.
+        let bare = Request::get("/public").body(String::new()).unwrap();
+        assert_eq!(verdict(&layer, bare).await, (500, None));
+    }
+
+    #[tokio::test]
+    async fn grpc_methods_get_grpc_statuses_from_the_table() {
+        let routes = RouteTable::new()
+            .route(
+                "POST /demo.v1.Demo/Admin",
+                RouteRule::require(supertokens::has_role("admin")),
+            )
+            .unwrap()
+            .route("ANY /grpc.health.v1.Health/{method}", RouteRule::optional())
+            .unwrap();
+        let layer = RequireLayer::routes(routes);
+        let grpc = |path: &str, who: Option<Principal>| {
+            let mut request = to("POST", path, who);
+            *request.version_mut() = http::Version::HTTP_2;
+            request
+                .headers_mut()
+                .insert(http::header::CONTENT_TYPE, "application/grpc".parse().unwrap());
+            request
+        };
+        let user = || Some(principal(json!({"st-role": {"v": ["user"]}}), &[]));
+        let admin = Some(principal(json!({"st-role": {"v": ["admin"]}}), &[]));
+        assert_eq!(verdict(&layer, grpc("/demo.v1.Demo/Admin", user())).await, (7, None));
+        assert_eq!(verdict(&layer, grpc("/demo.v1.Demo/Admin", None)).await, (16, None));
+        let served = verdict(&layer, grpc("/demo.v1.Demo/Admin", admin)).await;
+        assert_eq!(served, (200, Some("u1".to_owned())));
+        let health = verdict(&layer, grpc("/grpc.health.v1.Health/Check", None)).await;
+        assert_eq!(health, (200, Some("anonymous".to_owned())));
+        // The default fallback: any other method needs a session.
+        assert_eq!(verdict(&layer, grpc("/demo.v1.Demo/Other", None)).await, (16, None));
+        assert_eq!(
+            verdict(&layer, grpc("/demo.v1.Demo/Other", user())).await,
+            (200, Some("u1".to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_lone_requirement_is_a_table_of_its_fallback() {
+        let layer = RequireLayer::new(scope("read"));
+        assert!(layer.route_table().fallback_rule().requirement().is_some());
+        assert!(layer.route_table().rule_for("GET", "/anything").requirement().is_some());
     }
 }

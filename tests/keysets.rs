@@ -26,6 +26,11 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// A 2048-bit RSA modulus with the ROCA fingerprint (CVE-2017-15361), from
+/// the reference detector's test data (github.com/crocs-muni/roca,
+/// `roca/tests/data/mod03.txt`), base64url.
+const ROCA_N: &str = "nc10IOQgwnCmgGDri1qnRXqfZkj4b6_tJ3XMH3muli8eY_G55RxV-epv3HMy6bAFjJ_y6x_ImFUCnPaq_iHmif6zisn_sS8c43G7XQ6armQWGrznS0JEv2jx7bRBH3VqCXyJKcFHQCReo1X4My0ao2u1DH3LRQXajeAuTlPTj43wYJfadSTfDfk9tI6sjMSvLToWJX6ysq3Ka6Rk5ZdPqSVQ0xsbq_Fh52ktALhuPdiG7KtKv74aj4zCY_9K9VzbRfQkmlGTkl9emD12LwtoAJQ-sCZ7CPQu0xHOH1yG6svIzk08t6L-4e9WQUI6HPQRTl7PUANKYKQSUjr55vSqEQ";
+
 fn b64(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -76,6 +81,7 @@ async fn a_served_jwks_skips_bad_keys_and_keeps_the_good_ones() {
         rsa_kid("alg-number", json!({"alg": 256})),
         rsa_kid("e-one", json!({"e": "AQ"})),
         rsa_kid("e-even", json!({"e": "AQAA"})),
+        rsa_kid("roca", json!({"n": ROCA_N})),
         rsa_kid("kty-lower", json!({"kty": "rsa"})),
         rsa_kid("kty-unknown", json!({"kty": "RSA-PSS"})),
         rsa_kid("kty-missing", json!({"kty": null})),
@@ -129,6 +135,7 @@ async fn a_served_jwks_skips_bad_keys_and_keeps_the_good_ones() {
         "alg-number",
         "e-one",
         "e-even",
+        "roca",
         "kty-lower",
         "kty-unknown",
         "kty-missing",

@@ -129,7 +129,9 @@ pub enum KeyError {
 /// JWKS parsing skips any key that is not plainly a public signature key
 /// (`use: enc`, `key_ops` without `verify`, private parts, symmetric keys,
 /// unknown `kty`, an `alg` or curve that does not fit the key, RSA under 2048
-/// bits or with a bad exponent, a `kid` shared by two keys) and keeps the rest.
+/// bits, with a bad exponent or with the ROCA fingerprint (CVE-2017-15361: a
+/// modulus from a vulnerable generator, which can be factored), a `kid`
+/// shared by two keys) and keeps the rest.
 #[derive(Clone, Default)]
 pub struct KeySet {
     keys: Vec<VerifyingKey>,
@@ -360,12 +362,52 @@ fn rsa_key(jwk: &Map<String, Value>) -> Result<(Algorithms, DecodingKey), KeyErr
     if n.last().is_some_and(|b| b & 1 == 0) {
         return Err(KeyError::Rejected("RSA modulus is even"));
     }
+    if has_roca_fingerprint(n) {
+        return Err(KeyError::Rejected(
+            "RSA modulus has the ROCA fingerprint (CVE-2017-15361)",
+        ));
+    }
     // An even exponent is not RSA, and e = 1 makes every "signature" its own message.
     let odd = e.last().is_some_and(|b| b & 1 == 1);
     if !odd || e == [1] || e.len() > 8 {
         return Err(KeyError::Rejected("bad RSA exponent"));
     }
     Ok((Algorithms::RSA, DecodingKey::from_rsa_raw_components(n, e)))
+}
+
+/// The small primes of the ROCA fingerprint (Nemec et al., "The Return of
+/// Coppersmith's Attack", CCS 2017): Infineon's RSALib made primes of the
+/// form `k * M + (65537^a mod M)`, with `M` the product of these primes, so
+/// their product `n` is, modulo each of them, a power of 65537. Such moduli
+/// can be factored; a random modulus passes all 38 tests with a probability
+/// of about 2^-154.
+const ROCA_PRIMES: [u32; 38] = [
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109,
+    113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+];
+
+/// Whether the big-endian modulus `n` has the ROCA fingerprint: for every
+/// prime `p` of the list, `n mod p` is in the subgroup 65537 generates.
+/// Read once per key, never per request; most moduli fail the first primes.
+fn has_roca_fingerprint(n: &[u8]) -> bool {
+    ROCA_PRIMES.iter().all(|&p| {
+        let residue = n.iter().fold(0u32, |r, &byte| (r * 256 + u32::from(byte)) % p);
+        generated_by_65537(residue, p)
+    })
+}
+
+/// Whether `residue` is a power of 65537 modulo the prime `p`.
+fn generated_by_65537(residue: u32, p: u32) -> bool {
+    let generator = 65537 % p;
+    let mut power = 1;
+    // The powers repeat within p - 1 steps (Fermat).
+    for _ in 0..p {
+        if power == residue {
+            return true;
+        }
+        power = power * generator % p;
+    }
+    false
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -497,6 +539,110 @@ mod tests {
         assert!(matches!(set.find(Some("e"), Algorithm::ES384), Lookup::WrongAlgorithm));
         assert!(matches!(set.find(Some("zz"), Algorithm::ES256), Lookup::UnknownKid));
         assert!(matches!(set.find(None, Algorithm::ES256), Lookup::Found(_)));
+    }
+
+    // Moduli from the reference detector's test data (github.com/crocs-muni/roca,
+    // roca/tests/data/mod01, mod03, mod09 fingerprinted; mod04 to mod07 not;
+    // mod06 and mod07 differ from mod03 in one digit).
+    const ROCA_512: &str = "\
+        944e13208a280c37efc31c3114485e590192adbb8e11c87cad60cdef0037ce99278330d3f471a2538fa667802ed2a3c4\
+        4a8b7dea826e888d0aa341fd664f7fa7";
+    const ROCA_2048: &str = "\
+        9dcd7420e420c270a68060eb8b5aa7457a9f6648f86fafed2775cc1f79ae962f1e63f1b9e51c55f9ea6fdc7332e9b005\
+        8c9ff2eb1fc89855029cf6aafe21e689feb38ac9ffb12f1ce371bb5d0e9aae64161abce74b4244bf68f1edb4411f756a\
+        097c8929c14740245ea355f8332d1aa36bb50c7dcb4505da8de02e4e53d38f8df06097da7524df0df93db48eac8cc4af\
+        2d3a16257eb2b2adca6ba464e5974fa92550d31b1babf161e7692d00b86e3dd886ecab4abfbe1a8f8cc263ff4af55cdb\
+        45f4249a5193925f5e983d762f0b6800943eb0267b08f42ed311ce1f5c86eacbc8ce4d3cb7a2fee1ef5641423a1cf411\
+        4e5ecf50034a60a412523af9e6f4aa11";
+    const ROCA_4096: &str = "\
+        c39a928060db513091b604eadad719ed94e246de8fe15fb76efab5cfabbc3fc5486fe2ef2a5a5a8472f0c5be089edec0\
+        71fb284df4467fa1fa6c8f0b013d3173fe636744666289bf67b5c998c87b59015d94bb9c20d30a70cfe275e42fd3c6f4\
+        4d4c5252f9c6b6803f92afd928153bdb90ef08ede934c076f33543f9a1c362130929b9a1324c5ebee6831c251c48a7de\
+        e24d75ac538ce9a58d7ff09c12a5d772b6c33f4265a4e4830bd73ad221d24d4d3f092e24279c15fc1d10ca69561f4f07\
+        1313c86b11ab36a5dd28df392f581834eecfdc9e183a466198e33cf01d273bd41d4b7e288cc66f24eba04676bd2090f6\
+        f73830336a317bc2d423b558b9d8f632e12af7b0e7fc9bdb69282e81fdf41a68cf4e85f01fc343dfe52a3ad01f67459d\
+        380165159e1209ef1ce4ecd26648e061faf0896551f7f1f92d6b6a19af0ab7f1f092d7e168bcec0ee478b8618489a896\
+        7a71e5e0a5c197662d8e9756f090a177109d4a34ae20a18c5629efea5ca66623960fc325f779cdae891a7ec051f00e83\
+        7b8f2fb9fd19f6a35832ca0e5ce8375972c42a308f7d5ca0434022c131874087e826ed737994e46fbe44f5f1e908934f\
+        6033e6851ebd05447dddbaa51c0671849cafd3a503cdc150101914edf33b140c168c3dbea4791e74ea619ab1b31c9069\
+        1de1d425b746b222a2b26ed54222cbcaf27a054f9f66f77be6466198c33e37dd";
+    const SAFE_2048_A: &str = "\
+        af659676197f1db06da7ac111a0a0ec175b8b7ef07192ffcd1f6b854c327785f1a7fd3db7da45cd4a31b2b2e5ce0d823\
+        a68e28c8adf1747316becce1fe5768064039ad2062260c8d1a34e0586dce9bc13090fcc9fb8b8b2c08ed3ae8d61b2981\
+        8a669689a7d9c1dab053b557fb8d3f9c44faad3e18c55e739b00d3c9126558bc8e980cd2af377126ef5b1374136774b8\
+        bd370e3c1c149db395c8f99696b628b105946fea20106fe24d103ac062661a9248e8c3f628e00b308d33953aabe55513\
+        2e218e74ef4b578716b4fe7cf340e8e604a319bf6e9951e1942601d34291032db54999d09e5d036dde3544ad35256bbb\
+        97d5e3fffd38166c21eae9199548853b";
+    const SAFE_2048_B: &str = "\
+        ba68fc5fbb606c4d428ab98b355d66214db4f7e475b5f7ffddc349c73f7d659965121ab16a4014e6c465c111d8502058\
+        53d113f712127e4a230aa97f481eed6410f6c345f48e25fb81c42ec6815dc35cdd839e0de91fb2bec848d0910fa77e2c\
+        31f99ec9bcc7ed167812bd724318b0adf492d6b47c5ce050184e877ea64045f9501bf70569cffd102db7299f49e9c002\
+        22af9115d0aada967dfe759b7e4576e85c3a4ff594039231b90b448b90c3236083bcf819bc318d53a2018ec9b401f102\
+        ba9ee13dde592a42b032df136689d9c5619db55d519853a422d3100624d2d9e478218375f460c26930eda8cd0d947e58\
+        ffe9b7be2445356deaed988223e3ed1d";
+    const SAFE_2048_C: &str = "\
+        8dcd7420e420c270a68060eb8b5aa7457a9f6648f86fafed2775cc1f79ae962f1e63f1b9e51c55f9ea6fdc7332e9b005\
+        8c9ff2eb1fc89855029cf6aafe21e689feb38ac9ffb12f1ce371bb5d0e9aae64161abce74b4244bf68f1edb4411f756a\
+        097c8929c14740245ea355f8332d1aa36bb50c7dcb4505da8de02e4e53d38f8df06097da7524df0df93db48eac8cc4af\
+        2d3a16257eb2b2adca6ba464e5974fa92550d31b1babf161e7692d00b86e3dd886ecab4abfbe1a8f8cc263ff4af55cdb\
+        45f4249a5193925f5e983d762f0b6800943eb0267b08f42ed311ce1f5c86eacbc8ce4d3cb7a2fee1ef5641423a1cf411\
+        4e5ecf50034a60a412523af9e6f4aa11";
+    const SAFE_2048_D: &str = "\
+        9dcd7420e420c270a68060eb8b5aa7457a9f6648f86fafed2775cc1f79ae962f1e63f1b9e51c55f9ea6fdc7332e9b005\
+        8c9ff2eb1fc89855029cf6aafe21e689feb38ac9ffb12f1ce371bb5d0e9aae64161abce74b4244bf68f1edb4411f756a\
+        097c8929c14740245ea355f8332d1aa36bb50c7dcb4505da8de02e4e53d38f8df06097da7524df0df93db48eac8cc4af\
+        2d3a16257eb2b2adca6ba464e5974fa92550d31b1babf161e7692d00b86e3dd886ecab4abfbe1a8f8cc263ff4af55cdb\
+        45f4249a5193925f5e983d762f0b6800943eb0267b08f42ed311ce1f5c86eacbc8ce4d3cb7a2fee1ef5641423a1cf411\
+        4e5ecf50034a60a412523af9e6f4aa21";
+
+    fn modulus(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_roca_fingerprint_is_found_where_the_reference_finds_it() {
+        for (name, hex) in [("512", ROCA_512), ("2048", ROCA_2048), ("4096", ROCA_4096)] {
+            assert!(
+                has_roca_fingerprint(&modulus(hex)),
+                "the fingerprinted {name}-bit modulus"
+            );
+        }
+        for (name, hex) in [
+            ("A", SAFE_2048_A),
+            ("B", SAFE_2048_B),
+            ("C", SAFE_2048_C),
+            ("D", SAFE_2048_D),
+        ] {
+            assert!(!has_roca_fingerprint(&modulus(hex)), "the safe modulus {name}");
+        }
+        // Leading zero bytes change nothing. (The test issuer's own RSA keys
+        // pass through this check in every RS256 test of the suite.)
+        let mut padded = vec![0, 0];
+        padded.extend(modulus(ROCA_2048));
+        assert!(has_roca_fingerprint(&padded));
+    }
+
+    #[test]
+    fn a_roca_key_is_skipped_and_the_rest_kept() {
+        let roca = with(
+            rsa_jwk(2048),
+            json!({"n": URL_SAFE_NO_PAD.encode(modulus(ROCA_2048)), "kid": "roca"}),
+        );
+        assert!(matches!(
+            KeySet::new().with_jwk(&roca),
+            Err(KeyError::Rejected(reason)) if reason.contains("ROCA")
+        ));
+        let safe = with(
+            rsa_jwk(2048),
+            json!({"n": URL_SAFE_NO_PAD.encode(modulus(SAFE_2048_A)), "kid": "safe"}),
+        );
+        let set = jwks(vec![roca, safe]);
+        assert_eq!(set.len(), 1);
+        assert!(matches!(set.find(Some("safe"), Algorithm::RS256), Lookup::Found(_)));
+        assert!(matches!(set.find(Some("roca"), Algorithm::RS256), Lookup::UnknownKid));
     }
 
     #[test]

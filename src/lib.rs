@@ -13,6 +13,12 @@ pub mod require;
 pub mod routes;
 mod verify;
 
+/// Configurations for common identity providers (Auth0, Amazon Cognito,
+/// Keycloak, Microsoft Entra ID, Firebase, Okta, SuperTokens), testing your
+/// own handlers, running several instances, and coming from `jwt-authorizer`.
+#[doc = include_str!("../docs/cookbook.md")]
+pub mod cookbook {}
+
 // Adapters: each imports the core, never another adapter.
 #[cfg(feature = "actix-web")]
 pub mod actix;

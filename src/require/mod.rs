@@ -90,6 +90,7 @@ mod guard;
 mod path;
 
 pub mod oauth;
+pub mod step_up;
 pub mod supertokens;
 
 use std::cell::Cell;
@@ -108,6 +109,7 @@ pub use guard::{Require, RequirementSpec};
 pub use path::PathSegment;
 
 use path::{Lookup, resolve};
+use step_up::{StepUp, StepUpCheck};
 
 const MISSING: &str = "value does not exist";
 const WRONG: &str = "wrong value";
@@ -134,6 +136,7 @@ enum Kind {
     Any(Vec<Requirement>),
     Not(Box<Requirement>),
     Custom(Custom),
+    StepUp(StepUpCheck),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -586,9 +589,13 @@ impl Requirement {
         if self.passes(&ctx) {
             return Ok(());
         }
-        let mut denied = Denied::default();
-        self.collect(&ctx, &mut denied);
+        let mut report = Report::default();
+        self.collect(&ctx, &mut report);
+        let mut denied = report.denied;
         debug_assert!(!denied.errors.is_empty(), "a failed requirement reports no failure");
+        if !report.ordinary {
+            denied.step_up = report.step_up;
+        }
         Err(denied)
     }
 
@@ -601,25 +608,34 @@ impl Requirement {
             Kind::Any(parts) => parts.iter().any(|r| r.passes(ctx)),
             Kind::Not(inner) => !inner.passes(ctx),
             Kind::Custom(custom) => (custom.check)(ctx.principal).is_ok(),
+            Kind::StepUp(step_up) => step_up.check.outcome(ctx).is_ok(),
         }
     }
 
     /// Reports every failure into `out`; reports nothing when the requirement holds.
-    fn collect(&self, ctx: &Ctx<'_>, out: &mut Denied) {
-        let start = out.errors.len();
+    fn collect(&self, ctx: &Ctx<'_>, out: &mut Report) {
+        let start = out.denied.errors.len();
         match &self.kind {
             Kind::Claim(check) => {
                 if let Err(failure) = check.outcome(ctx) {
-                    out.errors.push(check.report(failure));
+                    out.ordinary(check.report(failure));
                 }
             }
-            Kind::Scopes(check) => check.collect(ctx.principal, out),
+            Kind::StepUp(step_up) => {
+                if let Err(failure) = step_up.check.outcome(ctx) {
+                    out.denied.errors.push(step_up.report(step_up.check.report(failure)));
+                    out.step_up
+                        .get_or_insert_with(StepUp::default)
+                        .merge(step_up.challenge());
+                }
+            }
+            Kind::Scopes(check) => check.collect(ctx.principal, &mut out.denied),
             Kind::All(parts) => parts.iter().for_each(|r| r.collect(ctx, out)),
             Kind::Any(parts) => {
                 if !self.passes(ctx) {
                     parts.iter().for_each(|r| r.collect(ctx, out));
                     if parts.is_empty() {
-                        out.errors.push(ClaimError::new("any", "no alternative was given"));
+                        out.ordinary(ClaimError::new("any", "no alternative was given"));
                     }
                 }
             }
@@ -631,7 +647,7 @@ impl Requirement {
                     {
                         error = error.actual(actual.clone());
                     }
-                    out.errors.push(error);
+                    out.ordinary(error);
                 }
             }
             Kind::Custom(custom) => {
@@ -639,12 +655,12 @@ impl Requirement {
                     if error.id.is_empty() {
                         error.id = custom.id.to_string();
                     }
-                    out.errors.push(error);
+                    out.ordinary(error);
                 }
             }
         }
         if let Some(id) = &self.id {
-            for error in &mut out.errors[start..] {
+            for error in &mut out.denied.errors[start..] {
                 error.id = id.to_string();
             }
         }
@@ -660,6 +676,7 @@ impl Requirement {
             Kind::Claim(check) => &check.claim,
             Kind::Scopes(_) => "scope",
             Kind::Custom(custom) => &custom.id,
+            Kind::StepUp(step_up) => &step_up.check.claim,
             Kind::All(_) | Kind::Any(_) | Kind::Not(_) => "not",
         }
     }
@@ -667,6 +684,23 @@ impl Requirement {
     /// The data form, with custom checks shown as `{"custom": id}`.
     fn describe(&self) -> Value {
         data::describe(self)
+    }
+}
+
+/// Every failure of one evaluation, and whether signing in again could cure them.
+#[derive(Default)]
+struct Report {
+    denied: Denied,
+    /// What the failed step-up checks need, if any failed.
+    step_up: Option<StepUp>,
+    /// Whether a check other than a step-up or scope check failed.
+    ordinary: bool,
+}
+
+impl Report {
+    fn ordinary(&mut self, error: ClaimError) {
+        self.ordinary = true;
+        self.denied.errors.push(error);
     }
 }
 

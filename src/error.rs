@@ -272,13 +272,15 @@ impl Error {
     pub fn to_response(&self, style: ErrorStyle) -> ErrorResponse {
         ErrorResponse {
             status: self.status_in(style),
-            www_authenticate: self.challenge(),
+            www_authenticate: self.challenge(style),
             body: self.body(style).to_string(),
         }
     }
 
-    fn challenge(&self) -> Option<HeaderValue> {
+    fn challenge(&self, style: ErrorStyle) -> Option<HeaderValue> {
         let value = match self {
+            // RFC 9470's challenge belongs to its 401, not to SuperTokens' 403.
+            Error::Forbidden(Denied { step_up: Some(_), .. }) if style == ErrorStyle::SuperTokens => return None,
             Error::MissingCredential => "Bearer".to_owned(),
             Error::InvalidToken(_) => {
                 format!(r#"Bearer error="invalid_token", error_description="{INVALID_TOKEN_DESCRIPTION}""#)

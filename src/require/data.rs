@@ -405,11 +405,7 @@ impl<'de> Visitor<'de> for RequirementVisitor {
                 Field::All => Part::Kind(Kind::All(map.next_value()?)),
                 Field::Any => Part::Kind(Kind::Any(map.next_value()?)),
                 Field::Not => Part::Kind(Kind::Not(Box::new(map.next_value()?))),
-                Field::AcrOneOf => {
-                    let values: Vec<String> = map.next_value()?;
-                    step_up::check_acr_values(&values).map_err(de::Error::custom)?;
-                    Part::Kind(step_up::step_up(Preset::Acr(values)).kind)
-                }
+                Field::AcrOneOf => Part::Kind(step_up::step_up(Preset::Acr(map.next_value::<AcrValues>()?.0)).kind),
                 Field::AmrContains => Part::Kind(step_up::step_up(Preset::Amr(map.next_value()?)).kind),
                 Field::AuthenticatedWithin => {
                     let max = map.next_value::<Seconds>()?.0;
@@ -620,6 +616,17 @@ impl<'de> Deserialize<'de> for ExistsTrue {
                 "`exists` must be `true`; to require that a claim is absent, wrap the check in `not`",
             ))
         }
+    }
+}
+
+/// `acr_one_of`: checked while reading it, so errors name the key.
+struct AcrValues(Vec<String>);
+
+impl<'de> Deserialize<'de> for AcrValues {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let values = Vec::<String>::deserialize(deserializer)?;
+        step_up::check_acr_values(&values).map_err(de::Error::custom)?;
+        Ok(AcrValues(values))
     }
 }
 

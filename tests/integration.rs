@@ -36,4 +36,5 @@ mod lambda_roundtrip;
 mod lambda_websocket;
 mod parity;
 mod requirements;
+mod step_up;
 mod websocket;

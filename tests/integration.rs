@@ -22,6 +22,7 @@ mod events;
 mod support;
 
 // Topics.
+mod access_token_profile;
 mod actix;
 mod attacks;
 mod fuzz_regressions;

@@ -67,6 +67,7 @@
 //! | `{"claim": "st-ev", "at": ["t"], "max_age": 300, "unit": "ms"}` | `.max_age_in(d, TimeUnit::Milliseconds)` |
 //! | `{"scope": "read"}`, `{"all_scopes": [..]}`, `{"any_scope": [..]}` | [`scope`], [`all_scopes`], [`any_scope`] |
 //! | `{"all": [..]}`, `{"any": [..]}`, `{"not": {..}}` | [`all`], [`any`], [`not`] |
+//! | `{"acr_one_of": [..]}`, `{"amr_contains": [..]}`, `{"authenticated_within": 300}`, `{"mfa_completed": true}` | the [`step_up`] presets |
 //! | `"id": "name"` beside any of these | [`Requirement::with_id`] |
 //!
 //! `at` is a list of object keys (strings) and array indexes (numbers); a single
@@ -118,8 +119,8 @@ const EXPIRED: &str = "expired";
 /// A claim requirement: what a [`Principal`] must satisfy to pass a route.
 ///
 /// Build one with [`claim`], [`scope`], [`all_scopes`], [`any_scope`], [`all`],
-/// [`any`], [`not`] and [`custom`] (or the [`supertokens`] and [`oauth`]
-/// presets), or read it from a document with serde. Evaluating it does not
+/// [`any`], [`not`] and [`custom`] (or the [`supertokens`], [`oauth`] and
+/// [`step_up`] presets), or read it from a document with serde. Evaluating it does not
 /// allocate unless a check fails; clone it freely (it is plain data, and regexes
 /// share their compiled form).
 #[derive(Clone, Debug, PartialEq)]
@@ -579,7 +580,8 @@ impl Requirement {
 
     /// What every adapter does for a route: no principal is
     /// [`Error::MissingCredential`] (401), a failed requirement is
-    /// [`Error::Forbidden`] (403).
+    /// [`Error::Forbidden`] (403, or a 401 [step-up](step_up) challenge in
+    /// the RFC 6750 style).
     pub fn authorize(&self, principal: Option<&Principal>) -> Result<(), Error> {
         let principal = principal.ok_or(Error::MissingCredential)?;
         self.evaluate(principal).map_err(Error::Forbidden)

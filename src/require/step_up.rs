@@ -232,12 +232,12 @@ impl StepUp {
     }
 
     /// The RFC 6750 `error` code: `insufficient_user_authentication`.
-    pub fn error_code(&self) -> &'static str {
+    pub(crate) fn error_code(&self) -> &'static str {
         ERROR
     }
 
     /// A fixed, human-readable `error_description`.
-    pub fn description(&self) -> &'static str {
+    pub(crate) fn description(&self) -> &'static str {
         match (self.stronger, self.max_age.is_some()) {
             (true, true) => "a stronger and more recent authentication is required",
             (false, true) => "a more recent authentication is required",
@@ -246,7 +246,7 @@ impl StepUp {
     }
 
     /// `max_age` as the whole seconds a challenge carries.
-    pub fn max_age_seconds(&self) -> Option<u64> {
+    pub(crate) fn max_age_seconds(&self) -> Option<u64> {
         self.max_age.map(|d| d.as_secs())
     }
 
@@ -256,7 +256,7 @@ impl StepUp {
     /// §3 allows a token or a quoted-string and quotes its own examples).
     /// `None` when a value could not be quoted safely, which construction
     /// already refuses.
-    pub fn challenge(&self, missing_scopes: &str) -> Option<String> {
+    pub(crate) fn challenge(&self, missing_scopes: &str) -> Option<String> {
         let mut challenge = format!(r#"Bearer error="{ERROR}", error_description="{}""#, self.description());
         if !self.acr_values.is_empty() {
             if !self.acr_values.iter().all(|v| is_challenge_token(v)) {

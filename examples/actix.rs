@@ -7,8 +7,8 @@
 //! The same routes, environment and answers as `examples/quickstart.rs` (axum),
 //! so any client of one works against the other: `GET /public` (optional
 //! session), `GET /me` and `POST /me` (session required), `GET /verified`,
-//! `GET /admin`, `GET /scoped` (claim requirements), and the WebSocket `GET
-//! /ws` (session required). Environment: see
+//! `GET /admin`, `GET /scoped` (claim requirements), `GET /mfa`, `GET /fresh`
+//! (step-up requirements), and the WebSocket `GET /ws` (session required). Environment: see
 //! `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
 //! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).
 
@@ -44,6 +44,8 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(guarded("/verified", supertokens::email_verified(), &auth))
             .service(guarded("/admin", supertokens::has_role("admin"), &auth))
             .service(guarded("/scoped", scope("read:items"), &auth))
+            .service(guarded("/mfa", support::mfa_requirement(), &auth))
+            .service(guarded("/fresh", support::fresh_requirement(), &auth))
             .service(
                 web::resource("/ws")
                     .wrap(AuthMiddleware::required(support::websocket_auth(auth.clone())))

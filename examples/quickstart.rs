@@ -6,7 +6,7 @@
 //!
 //! Routes: `GET /public` (optional session), `GET /me` and `POST /me` (session
 //! required), `GET /verified`, `GET /admin`, `GET /scoped` (claim requirements),
-//! and the WebSocket `GET /ws` (session required; the principal, then an echo;
+//! `GET /mfa`, `GET /fresh` (step-up requirements), and the WebSocket `GET /ws` (session required; the principal, then an echo;
 //! closed with code 4401 when the credential expires).
 //! Environment: see `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
 //! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).

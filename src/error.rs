@@ -4,6 +4,8 @@ use http::{HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::require::step_up::StepUp;
+
 /// Why a request was not authenticated or not authorized.
 ///
 /// The [`Display`](std::fmt::Display) text and [`InvalidToken`] reason are for logs;
@@ -89,6 +91,11 @@ pub struct Denied {
     pub errors: Vec<ClaimError>,
     /// Scopes that were required and missing (rendered as RFC 6750 `insufficient_scope`).
     pub missing_scopes: Vec<String>,
+    /// Set when signing in again would meet the requirements: only
+    /// [step-up](crate::require::step_up) checks (and scopes) failed. Rendered
+    /// in the RFC 6750 style as a 401 `insufficient_user_authentication`
+    /// challenge (RFC 9470).
+    pub step_up: Option<StepUp>,
 }
 
 /// One failed claim check, in the shape of SuperTokens' `claimValidationErrors`.
@@ -207,15 +214,28 @@ impl ErrorResponse {
 
 const INVALID_TOKEN_DESCRIPTION: &str = "the access token is invalid";
 const EXPIRED_DESCRIPTION: &str = "the access token expired";
+const FORBIDDEN_DESCRIPTION: &str = "the credential does not meet this route's requirements";
 
 impl Error {
-    /// The status code this error is answered with.
+    /// The status code this error is answered with in the RFC 6750 style (a
+    /// step-up is 401 there, 403 in the SuperTokens style: see
+    /// [`status_in`](Error::status_in)).
     pub fn status(&self) -> StatusCode {
         match self {
             Error::MissingCredential | Error::InvalidToken(_) | Error::Expired => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(Denied { step_up: Some(_), .. }) => StatusCode::UNAUTHORIZED,
             Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The status code this error is answered with in `style`: SuperTokens'
+    /// frontends expect every failed claim, step-up included, as 403.
+    pub fn status_in(&self, style: ErrorStyle) -> StatusCode {
+        match (self, style) {
+            (Error::Forbidden(_), ErrorStyle::SuperTokens) => StatusCode::FORBIDDEN,
+            _ => self.status(),
         }
     }
 
@@ -239,6 +259,9 @@ impl Error {
             Error::InvalidToken(_) => INVALID_TOKEN_DESCRIPTION,
             Error::Expired => EXPIRED_DESCRIPTION,
             Error::CsrfRejected => "anti-CSRF check failed",
+            Error::Forbidden(Denied { step_up: Some(_), .. }) => {
+                "step-up authentication required: sign in again, more strongly or more recently"
+            }
             Error::Forbidden(_) => "the credential does not meet this method's requirements",
             Error::KeysUnavailable => "the service cannot verify credentials right now",
             Error::MissingLayer => "internal server error",
@@ -248,19 +271,28 @@ impl Error {
     /// Renders the error for a client in the given style.
     pub fn to_response(&self, style: ErrorStyle) -> ErrorResponse {
         ErrorResponse {
-            status: self.status(),
-            www_authenticate: self.challenge(),
+            status: self.status_in(style),
+            www_authenticate: self.challenge(style),
             body: self.body(style).to_string(),
         }
     }
 
-    fn challenge(&self) -> Option<HeaderValue> {
+    fn challenge(&self, style: ErrorStyle) -> Option<HeaderValue> {
         let value = match self {
+            // RFC 9470's challenge belongs to its 401, not to SuperTokens' 403.
+            Error::Forbidden(Denied { step_up: Some(_), .. }) if style == ErrorStyle::SuperTokens => return None,
             Error::MissingCredential => "Bearer".to_owned(),
             Error::InvalidToken(_) => {
                 format!(r#"Bearer error="invalid_token", error_description="{INVALID_TOKEN_DESCRIPTION}""#)
             }
             Error::Expired => format!(r#"Bearer error="invalid_token", error_description="{EXPIRED_DESCRIPTION}""#),
+            Error::Forbidden(Denied {
+                step_up: Some(step_up),
+                missing_scopes,
+                ..
+            }) => step_up
+                .challenge(&scope_token_list(missing_scopes))
+                .unwrap_or_else(|| format!(r#"Bearer error="{}""#, step_up.error_code())),
             Error::Forbidden(denied) if !denied.missing_scopes.is_empty() => format!(
                 r#"Bearer error="insufficient_scope", scope="{}""#,
                 scope_token_list(&denied.missing_scopes)
@@ -284,16 +316,24 @@ impl Error {
             Error::Expired => ("invalid_token", EXPIRED_DESCRIPTION),
             Error::CsrfRejected => ("forbidden", "anti-CSRF check failed"),
             Error::Forbidden(denied) => {
-                let error = if denied.missing_scopes.is_empty() {
-                    "forbidden"
-                } else {
-                    "insufficient_scope"
+                let (error, description) = match (&denied.step_up, denied.missing_scopes.is_empty()) {
+                    (Some(step_up), _) => (step_up.error_code(), step_up.description()),
+                    (None, true) => ("forbidden", FORBIDDEN_DESCRIPTION),
+                    (None, false) => ("insufficient_scope", FORBIDDEN_DESCRIPTION),
                 };
                 let mut body = json!({
                     "error": error,
-                    "error_description": "the credential does not meet this route's requirements",
+                    "error_description": description,
                     "claim_errors": denied.errors,
                 });
+                if let Some(step_up) = &denied.step_up {
+                    if !step_up.acr_values().is_empty() {
+                        body["acr_values"] = Value::String(step_up.acr_values().join(" "));
+                    }
+                    if let Some(seconds) = step_up.max_age_seconds() {
+                        body["max_age"] = Value::from(seconds);
+                    }
+                }
                 if !denied.missing_scopes.is_empty() {
                     body["scope"] = Value::String(scope_token_list(&denied.missing_scopes));
                 }
@@ -346,6 +386,11 @@ impl Rejection {
     /// The error, without its style.
     pub fn into_error(self) -> Error {
         self.error
+    }
+
+    /// The status it is answered with ([`Error::status_in`] its style).
+    pub fn status(&self) -> StatusCode {
+        self.error.status_in(self.style)
     }
 
     /// The rendered response.
@@ -409,6 +454,7 @@ mod tests {
         let denied = Denied {
             errors: vec![],
             missing_scopes: vec!["read:items".into(), "bad\"scope".into()],
+            step_up: None,
         };
         let forbidden = Error::Forbidden(denied).to_response(ErrorStyle::Rfc6750);
         assert_eq!(
@@ -436,6 +482,7 @@ mod tests {
         let denied = Denied {
             errors: vec![ClaimError::new("st-ev", "wrong value").expected(true).actual(false)],
             missing_scopes: vec![],
+            step_up: None,
         };
         assert_eq!(
             body(&Error::Forbidden(denied), ErrorStyle::SuperTokens),

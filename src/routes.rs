@@ -144,6 +144,7 @@ impl RouteRule {
             (Access::Deny, _) => Verdict::Denied(Denied {
                 errors: vec![ClaimError::new("route", "no rule allows this route")],
                 missing_scopes: Vec::new(),
+                step_up: None,
             }),
         }
     }

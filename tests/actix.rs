@@ -445,6 +445,7 @@ async fn rejection_is_a_response_error() {
             let denied = Denied {
                 errors: vec![],
                 missing_scopes: vec!["write:items".to_owned()],
+                step_up: None,
             };
             Err::<String, _>(Rejection::new(Error::Forbidden(denied), ErrorStyle::Rfc6750))
         }),

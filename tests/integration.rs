@@ -28,6 +28,7 @@ mod grpc_example;
 mod support;
 
 // Topics.
+mod access_token_profile;
 mod actix;
 mod attacks;
 mod fuzz_regressions;
@@ -45,4 +46,5 @@ mod lambda_websocket;
 mod parity;
 mod requirements;
 mod route_tables;
+mod step_up;
 mod websocket;

@@ -521,3 +521,59 @@ async fn grpc_refusals_and_a_missing_layer_log_no_secret() {
     );
     assert_hidden(&log, "the log", &secrets);
 }
+
+/// Step-up refusals over HTTP, in both styles: neither the bodies, the
+/// challenges nor the events carry the token or the claim values that failed
+/// (`acr`, `amr`, `auth_time`, `st-mfa`).
+#[tokio::test]
+async fn step_up_refusals_carry_no_claim_value() {
+    use authorizer::require::{all, step_up};
+    use authorizer::tower::RequireLayer;
+    use axum::routing::get;
+
+    const ACR: &str = "acr-secret-5d0a";
+    const AMR: &str = "amr-secret-91c4";
+    const AUTH_TIME: u64 = 1_111_111_111;
+    capture();
+    let issuer = TestIssuer::start().await;
+    let token = issuer
+        .token()
+        .claim("acr", json!(ACR))
+        .claim("amr", json!([AMR]))
+        .claim("auth_time", json!(AUTH_TIME))
+        .claim("st-mfa", json!({"v": false, "c": {"factor": NESTED}}))
+        .sign();
+    let mut secrets = secret_pieces(&token);
+    secrets.extend([ACR, AMR, &AUTH_TIME.to_string(), NESTED].map(str::to_owned));
+    let requirement = all([
+        step_up::acr_one_of(["urn:example:mfa"]).unwrap(),
+        step_up::amr_contains(["hwk"]),
+        step_up::authenticated_within(Duration::from_secs(60)),
+        supertokens::mfa_completed(),
+    ]);
+    for style in [ErrorStyle::Rfc6750, ErrorStyle::SuperTokens] {
+        let app = axum::Router::new()
+            .route(
+                "/transfer",
+                get(|p: Principal| async move { p.id().to_owned() })
+                    .route_layer(RequireLayer::new(requirement.clone())),
+            )
+            .layer(AuthLayer::required(
+                Authenticator::new(issuer.verifier()).error_style(style),
+            ));
+        let base = common::serve(app).await;
+        let response = common::client()
+            .get(format!("{base}/transfer"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let (status, challenge, body) = common::parts(response).await;
+        let expected = if style == ErrorStyle::Rfc6750 { 401 } else { 403 };
+        assert_eq!(status, expected, "{style:?}: {body}");
+        assert_eq!(body.to_string().matches("\"id\"").count(), 4, "{body}");
+        let answer = format!("{} {body}", challenge.unwrap_or_default());
+        assert_hidden(&answer, "the step-up answer", &secrets);
+    }
+    assert_hidden(&log_text(), "the log", &secrets);
+}

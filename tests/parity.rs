@@ -57,6 +57,16 @@ struct Case {
     headers: Vec<(&'static str, String)>,
     /// Expected in both styles, so the table cannot pass by both servers failing alike.
     status: u16,
+    /// Where the RFC 6750 style answers otherwise (a step-up: 401 there, 403 in SuperTokens').
+    rfc6750_status: Option<u16>,
+}
+
+/// A step-up route's refusal: 401 in the RFC 6750 style, 403 in SuperTokens'.
+fn step_up_case(name: &'static str, path: &'static str, headers: &[(&'static str, &str)]) -> Case {
+    Case {
+        rfc6750_status: Some(401),
+        ..case(name, Method::GET, path, headers, 403)
+    }
 }
 
 fn case(name: &'static str, method: Method, path: &'static str, headers: &[(&'static str, &str)], status: u16) -> Case {
@@ -66,6 +76,7 @@ fn case(name: &'static str, method: Method, path: &'static str, headers: &[(&'st
         path,
         headers: headers.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
         status,
+        rfc6750_status: None,
     }
 }
 
@@ -96,6 +107,11 @@ fn table(issuer: &TestIssuer) -> Vec<Case> {
         .header("alg", json!("HS256"))
         .sign_hmac_with(RSA_PUBLIC_PEM);
     let too_large = "a".repeat(9 * 1024);
+    let steps = crate::support::demo_tokens(issuer);
+    let (stepped_up_b, stale_b) = (
+        format!("Bearer {}", steps.stepped_up),
+        format!("Bearer {}", steps.stale),
+    );
 
     let bearer = |t: &str| format!("Bearer {t}");
     let cookie = |t: &str| format!("sAccessToken={t}");
@@ -345,6 +361,20 @@ fn table(issuer: &TestIssuer) -> Vec<Case> {
             &[("authorization", &admin_b)],
             405,
         ),
+        // Step-up routes.
+        step_up_case("mfa, no acr", "/mfa", &[("authorization", &user_b)]),
+        step_up_case("mfa, no acr, cookie", "/mfa", &[("cookie", &user_c)]),
+        case("mfa, acr", M::GET, "/mfa", &[("authorization", &stepped_up_b)], 200),
+        case("mfa, anonymous", M::GET, "/mfa", &[], 401),
+        step_up_case("fresh, no auth_time", "/fresh", &[("authorization", &user_b)]),
+        step_up_case("fresh, an hour ago", "/fresh", &[("authorization", &stale_b)]),
+        case(
+            "fresh, just now",
+            M::GET,
+            "/fresh",
+            &[("authorization", &stepped_up_b)],
+            200,
+        ),
         // HEAD is answered like GET (without a body).
         case("HEAD public", M::HEAD, "/public", &[], 200),
         case("HEAD me, missing", M::HEAD, "/me", &[], 401),
@@ -396,8 +426,12 @@ async fn assert_parity(issuer: &TestIssuer, style: ErrorStyle) {
                 "{style:?}, {pass}: `{}`: axum (left) and actix (right) differ",
                 case.name
             );
+            let status = match style {
+                ErrorStyle::Rfc6750 => case.rfc6750_status.unwrap_or(case.status),
+                _ => case.status,
+            };
             assert_eq!(
-                tower.0, case.status,
+                tower.0, status,
                 "{style:?}, {pass}: `{}` answered {}: {}",
                 case.name, tower.0, tower.2
             );

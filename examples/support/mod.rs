@@ -113,6 +113,27 @@ pub struct DemoTokens {
     pub user: String,
     pub admin: String,
     pub expired: String,
+    /// Signed in with [`MFA_ACR`] just now: meets `/mfa`, and `/fresh` for
+    /// [`FRESH_WITHIN`] after it was made.
+    pub stepped_up: String,
+    /// Signed in with [`MFA_ACR`] an hour ago: meets `/mfa`, not `/fresh`.
+    pub stale: String,
+}
+
+/// The `acr` that `GET /mfa` requires.
+pub const MFA_ACR: &str = "urn:authorizer:mfa";
+
+/// How recent the authentication (`auth_time`) must be for `GET /fresh`.
+pub const FRESH_WITHIN: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// `GET /mfa`'s requirement: signed in with [`MFA_ACR`].
+pub fn mfa_requirement() -> authorizer::require::Requirement {
+    authorizer::require::step_up::acr_one_of([MFA_ACR]).expect("MFA_ACR is a valid acr value")
+}
+
+/// `GET /fresh`'s requirement: signed in within [`FRESH_WITHIN`].
+pub fn fresh_requirement() -> authorizer::require::Requirement {
+    authorizer::require::step_up::authenticated_within(FRESH_WITHIN)
 }
 
 pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
@@ -135,7 +156,23 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
             .expires_in(day)
             .sign(),
         expired: issuer.token().subject("user-1").expires_in(-3600).sign(),
+        stepped_up: step_up_token(issuer, 0),
+        stale: step_up_token(issuer, 3600),
     }
+}
+
+/// A session signed in with [`MFA_ACR`] `seconds_ago`, valid for 24 hours.
+fn step_up_token(issuer: &TestIssuer, seconds_ago: u64) -> String {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    issuer
+        .token()
+        .subject("user-1")
+        .claim("acr", json!(MFA_ACR))
+        .claim("auth_time", json!(now.saturating_sub(seconds_ago)))
+        .expires_in(24 * 3600)
+        .sign()
 }
 
 /// The quickstart's rules as a Lambda authorizer's route table: `GET /public`
@@ -181,6 +218,16 @@ pub fn print_curl_lines(base: &str, issuer: &TestIssuer) {
         println!("curl -i {} {base}/{route}", bearer(&t.user));
         println!("curl -i {} {base}/{route}", bearer(&t.admin));
     }
+    println!();
+    println!("# step-up: /mfa needs acr {MFA_ACR}, /fresh a sign-in within 300 s");
+    println!(
+        "# (401 insufficient_user_authentication in the rfc6750 style, 403 'invalid claim' in supertokens', then 200)"
+    );
+    println!("curl -i {} {base}/mfa", bearer(&t.user));
+    println!("curl -i {} {base}/mfa", bearer(&t.stepped_up));
+    println!("curl -i {} {base}/fresh", bearer(&t.stale));
+    println!("# passes for 5 minutes after start:");
+    println!("curl -i {} {base}/fresh", bearer(&t.stepped_up));
     println!();
     println!("# a WebSocket (the principal, then an echo): a header, or the token offered as a protocol");
     let ws = base.replacen("http://", "ws://", 1);

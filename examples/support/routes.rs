@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use crate::support;
 
-/// `/public` with an optional session; `/me`, `/verified`, `/admin`, `/scoped`
-/// and the WebSocket `/ws` with a required one; all authenticated by `auth`.
+/// `/public` with an optional session; `/me`, `/verified`, `/admin`, `/scoped`,
+/// the step-up routes `/mfa` and `/fresh`, and the WebSocket `/ws` with a
+/// required one; all authenticated by `auth`.
 pub fn demo_router(auth: Authenticator) -> Router {
     let websocket = Router::new()
         .route("/ws", get(ws))
@@ -33,6 +34,14 @@ pub fn demo_router(auth: Authenticator) -> Router {
             get(me).route_layer(RequireLayer::new(supertokens::has_role("admin"))),
         )
         .route("/scoped", get(me).route_layer(RequireLayer::new(scope("read:items"))))
+        .route(
+            "/mfa",
+            get(me).route_layer(RequireLayer::new(support::mfa_requirement())),
+        )
+        .route(
+            "/fresh",
+            get(me).route_layer(RequireLayer::new(support::fresh_requirement())),
+        )
         .layer(AuthLayer::required(auth));
     public.merge(private).merge(websocket)
 }

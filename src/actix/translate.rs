@@ -67,7 +67,7 @@ fn to_actix(rendered: ErrorResponse) -> HttpResponse {
 /// `WWW-Authenticate` and JSON body, in the configured style.
 impl ResponseError for Rejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.error().status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {

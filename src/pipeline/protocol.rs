@@ -102,8 +102,8 @@ impl Authentication {
     }
 
     /// The principal when it meets `requirement`: 403 with every failed check
-    /// when it does not, 401 for an anonymous request, 500 when no
-    /// authentication ran.
+    /// when it does not (a step-up challenge, 401, in the RFC 6750 style), 401
+    /// for an anonymous request, 500 when no authentication ran.
     pub fn authorize<'e, E: RequestExtensions + ?Sized>(
         extensions: &'e E,
         requirement: &Requirement,

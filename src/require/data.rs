@@ -8,6 +8,7 @@ use serde::ser::{self, SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::step_up::{self, Preset, StepUpCheck};
 use super::{
     Bound, ClaimCheck, Comparison, Custom, Kind, Num, Op, PathSegment, Pattern, Requirement, ScopeCheck, TimeUnit,
     seconds_json,
@@ -139,6 +140,12 @@ impl Serialize for Doc<'_> {
                 },
             )?,
             Kind::Custom(Custom { id, .. }) => map.serialize_entry("custom", &**id)?,
+            Kind::StepUp(StepUpCheck { preset, .. }) => match preset {
+                Preset::Acr(values) => map.serialize_entry("acr_one_of", values)?,
+                Preset::Amr(methods) => map.serialize_entry("amr_contains", methods)?,
+                Preset::AuthTime(max) => map.serialize_entry("authenticated_within", &seconds_json(*max))?,
+                Preset::Mfa => map.serialize_entry("mfa_completed", &true)?,
+            },
         }
         map.end()
     }
@@ -218,6 +225,10 @@ enum Field {
     All,
     Any,
     Not,
+    AcrOneOf,
+    AmrContains,
+    AuthenticatedWithin,
+    MfaCompleted,
 }
 
 const FIELDS: &[&str] = &[
@@ -244,9 +255,13 @@ const FIELDS: &[&str] = &[
     "all",
     "any",
     "not",
+    "acr_one_of",
+    "amr_contains",
+    "authenticated_within",
+    "mfa_completed",
 ];
 
-const FIELD_VALUES: [Field; 23] = [
+const FIELD_VALUES: [Field; 27] = [
     Field::Id,
     Field::Claim,
     Field::At,
@@ -270,6 +285,10 @@ const FIELD_VALUES: [Field; 23] = [
     Field::All,
     Field::Any,
     Field::Not,
+    Field::AcrOneOf,
+    Field::AmrContains,
+    Field::AuthenticatedWithin,
+    Field::MfaCompleted,
 ];
 
 const CHECKS: &str = "`eq`, `ne`, `exists`, `contains`, `contains_all`, `contains_any`, `one_of`, `gt`, `ge`, `lt`, `le`, `matches` or `max_age`";
@@ -324,7 +343,7 @@ impl<'de> Visitor<'de> for RequirementVisitor {
     type Value = Requirement;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a requirement: an object with `claim` and a check, `scope`, `all_scopes`, `any_scope`, `all`, `any` or `not`")
+        f.write_str("a requirement: an object with `claim` and a check, `scope`, `all_scopes`, `any_scope`, `all`, `any`, `not`, or a step-up check (`acr_one_of`, `amr_contains`, `authenticated_within`, `mfa_completed`)")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Requirement, A::Error> {
@@ -386,6 +405,16 @@ impl<'de> Visitor<'de> for RequirementVisitor {
                 Field::All => Part::Kind(Kind::All(map.next_value()?)),
                 Field::Any => Part::Kind(Kind::Any(map.next_value()?)),
                 Field::Not => Part::Kind(Kind::Not(Box::new(map.next_value()?))),
+                Field::AcrOneOf => Part::Kind(step_up::step_up(Preset::Acr(map.next_value::<AcrValues>()?.0)).kind),
+                Field::AmrContains => Part::Kind(step_up::step_up(Preset::Amr(map.next_value()?)).kind),
+                Field::AuthenticatedWithin => {
+                    let max = map.next_value::<Seconds>()?.0;
+                    Part::Kind(step_up::step_up(Preset::AuthTime(max)).kind)
+                }
+                Field::MfaCompleted => {
+                    map.next_value::<MfaTrue>()?;
+                    Part::Kind(step_up::step_up(Preset::Mfa).kind)
+                }
             };
             if let Some((previous, _)) = &part {
                 return Err(de::Error::custom(format_args!(
@@ -551,7 +580,7 @@ struct Seconds(Duration);
 
 impl<'de> Deserialize<'de> for Seconds {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let invalid = || de::Error::custom("`max_age` must be a non-negative number of seconds");
+        let invalid = || de::Error::custom("must be a non-negative number of seconds");
         match deserializer.deserialize_any(NumberVisitor)? {
             Num::Int(n) => u64::try_from(n).map(Duration::from_secs).map_err(|_| invalid()),
             Num::Float(f) => Duration::try_from_secs_f64(f).map_err(|_| invalid()),
@@ -585,6 +614,32 @@ impl<'de> Deserialize<'de> for ExistsTrue {
         } else {
             Err(de::Error::custom(
                 "`exists` must be `true`; to require that a claim is absent, wrap the check in `not`",
+            ))
+        }
+    }
+}
+
+/// `acr_one_of`: checked while reading it, so errors name the key.
+struct AcrValues(Vec<String>);
+
+impl<'de> Deserialize<'de> for AcrValues {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let values = Vec::<String>::deserialize(deserializer)?;
+        step_up::check_acr_values(&values).map_err(de::Error::custom)?;
+        Ok(AcrValues(values))
+    }
+}
+
+/// `mfa_completed`: only `true`, like `exists`.
+struct MfaTrue;
+
+impl<'de> Deserialize<'de> for MfaTrue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if bool::deserialize(deserializer)? {
+            Ok(MfaTrue)
+        } else {
+            Err(de::Error::custom(
+                "`mfa_completed` must be `true`; to require that it is not, wrap the check in `not`",
             ))
         }
     }

@@ -67,6 +67,7 @@
 //! | `{"claim": "st-ev", "at": ["t"], "max_age": 300, "unit": "ms"}` | `.max_age_in(d, TimeUnit::Milliseconds)` |
 //! | `{"scope": "read"}`, `{"all_scopes": [..]}`, `{"any_scope": [..]}` | [`scope`], [`all_scopes`], [`any_scope`] |
 //! | `{"all": [..]}`, `{"any": [..]}`, `{"not": {..}}` | [`all`], [`any`], [`not`] |
+//! | `{"acr_one_of": [..]}`, `{"amr_contains": [..]}`, `{"authenticated_within": 300}`, `{"mfa_completed": true}` | the [`step_up`] presets |
 //! | `"id": "name"` beside any of these | [`Requirement::with_id`] |
 //!
 //! `at` is a list of object keys (strings) and array indexes (numbers); a single
@@ -90,6 +91,7 @@ mod guard;
 mod path;
 
 pub mod oauth;
+pub mod step_up;
 pub mod supertokens;
 
 use std::cell::Cell;
@@ -108,6 +110,7 @@ pub use guard::{Require, RequirementSpec};
 pub use path::PathSegment;
 
 use path::{Lookup, resolve};
+use step_up::{StepUp, StepUpCheck};
 
 const MISSING: &str = "value does not exist";
 const WRONG: &str = "wrong value";
@@ -116,8 +119,8 @@ const EXPIRED: &str = "expired";
 /// A claim requirement: what a [`Principal`] must satisfy to pass a route.
 ///
 /// Build one with [`claim`], [`scope`], [`all_scopes`], [`any_scope`], [`all`],
-/// [`any`], [`not`] and [`custom`] (or the [`supertokens`] and [`oauth`]
-/// presets), or read it from a document with serde. Evaluating it does not
+/// [`any`], [`not`] and [`custom`] (or the [`supertokens`], [`oauth`] and
+/// [`step_up`] presets), or read it from a document with serde. Evaluating it does not
 /// allocate unless a check fails; clone it freely (it is plain data, and regexes
 /// share their compiled form).
 #[derive(Clone, Debug, PartialEq)]
@@ -134,6 +137,7 @@ enum Kind {
     Any(Vec<Requirement>),
     Not(Box<Requirement>),
     Custom(Custom),
+    StepUp(StepUpCheck),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -576,7 +580,8 @@ impl Requirement {
 
     /// What every adapter does for a route: no principal is
     /// [`Error::MissingCredential`] (401), a failed requirement is
-    /// [`Error::Forbidden`] (403).
+    /// [`Error::Forbidden`] (403, or a 401 [step-up](step_up) challenge in
+    /// the RFC 6750 style).
     pub fn authorize(&self, principal: Option<&Principal>) -> Result<(), Error> {
         let principal = principal.ok_or(Error::MissingCredential)?;
         self.evaluate(principal).map_err(Error::Forbidden)
@@ -586,9 +591,13 @@ impl Requirement {
         if self.passes(&ctx) {
             return Ok(());
         }
-        let mut denied = Denied::default();
-        self.collect(&ctx, &mut denied);
+        let mut report = Report::default();
+        self.collect(&ctx, &mut report);
+        let mut denied = report.denied;
         debug_assert!(!denied.errors.is_empty(), "a failed requirement reports no failure");
+        if !report.ordinary {
+            denied.step_up = report.step_up;
+        }
         Err(denied)
     }
 
@@ -601,25 +610,34 @@ impl Requirement {
             Kind::Any(parts) => parts.iter().any(|r| r.passes(ctx)),
             Kind::Not(inner) => !inner.passes(ctx),
             Kind::Custom(custom) => (custom.check)(ctx.principal).is_ok(),
+            Kind::StepUp(step_up) => step_up.check.outcome(ctx).is_ok(),
         }
     }
 
     /// Reports every failure into `out`; reports nothing when the requirement holds.
-    fn collect(&self, ctx: &Ctx<'_>, out: &mut Denied) {
-        let start = out.errors.len();
+    fn collect(&self, ctx: &Ctx<'_>, out: &mut Report) {
+        let start = out.denied.errors.len();
         match &self.kind {
             Kind::Claim(check) => {
                 if let Err(failure) = check.outcome(ctx) {
-                    out.errors.push(check.report(failure));
+                    out.ordinary(check.report(failure));
                 }
             }
-            Kind::Scopes(check) => check.collect(ctx.principal, out),
+            Kind::StepUp(step_up) => {
+                if let Err(failure) = step_up.check.outcome(ctx) {
+                    out.denied.errors.push(step_up.report(step_up.check.report(failure)));
+                    out.step_up
+                        .get_or_insert_with(StepUp::default)
+                        .merge(step_up.challenge());
+                }
+            }
+            Kind::Scopes(check) => check.collect(ctx.principal, &mut out.denied),
             Kind::All(parts) => parts.iter().for_each(|r| r.collect(ctx, out)),
             Kind::Any(parts) => {
                 if !self.passes(ctx) {
                     parts.iter().for_each(|r| r.collect(ctx, out));
                     if parts.is_empty() {
-                        out.errors.push(ClaimError::new("any", "no alternative was given"));
+                        out.ordinary(ClaimError::new("any", "no alternative was given"));
                     }
                 }
             }
@@ -631,7 +649,7 @@ impl Requirement {
                     {
                         error = error.actual(actual.clone());
                     }
-                    out.errors.push(error);
+                    out.ordinary(error);
                 }
             }
             Kind::Custom(custom) => {
@@ -639,12 +657,12 @@ impl Requirement {
                     if error.id.is_empty() {
                         error.id = custom.id.to_string();
                     }
-                    out.errors.push(error);
+                    out.ordinary(error);
                 }
             }
         }
         if let Some(id) = &self.id {
-            for error in &mut out.errors[start..] {
+            for error in &mut out.denied.errors[start..] {
                 error.id = id.to_string();
             }
         }
@@ -660,6 +678,7 @@ impl Requirement {
             Kind::Claim(check) => &check.claim,
             Kind::Scopes(_) => "scope",
             Kind::Custom(custom) => &custom.id,
+            Kind::StepUp(step_up) => &step_up.check.claim,
             Kind::All(_) | Kind::Any(_) | Kind::Not(_) => "not",
         }
     }
@@ -667,6 +686,23 @@ impl Requirement {
     /// The data form, with custom checks shown as `{"custom": id}`.
     fn describe(&self) -> Value {
         data::describe(self)
+    }
+}
+
+/// Every failure of one evaluation, and whether signing in again could cure them.
+#[derive(Default)]
+struct Report {
+    denied: Denied,
+    /// What the failed step-up checks need, if any failed.
+    step_up: Option<StepUp>,
+    /// Whether a check other than a step-up or scope check failed.
+    ordinary: bool,
+}
+
+impl Report {
+    fn ordinary(&mut self, error: ClaimError) {
+        self.ordinary = true;
+        self.denied.errors.push(error);
     }
 }
 

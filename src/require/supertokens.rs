@@ -45,8 +45,12 @@ pub fn has_permission(permission: impl Into<String>) -> Requirement {
 }
 
 /// The user completed the multi-factor requirements for signing in: `st-mfa.v == true`.
+///
+/// A [step-up](super::step_up) requirement: in the RFC 6750 style its failure
+/// is a 401 `insufficient_user_authentication` challenge; in the SuperTokens
+/// style, the usual 403 `invalid claim` with an `st-mfa` error.
 pub fn mfa_completed() -> Requirement {
-    claim(MFA).at("v").eq(true)
+    super::step_up::mfa_completed()
 }
 
 crate::requirement_guard!(

@@ -887,3 +887,129 @@ mod properties {
         }
     }
 }
+
+mod step_ups {
+    use super::*;
+    use crate::error::{Error, ErrorStyle};
+
+    const MFA_ACR: &str = "urn:example:mfa";
+
+    fn now() -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    fn acr_mfa() -> Requirement {
+        step_up::acr_one_of([MFA_ACR, "urn:example:hwk"]).unwrap()
+    }
+
+    #[test]
+    fn step_up_checks_pass_and_fail() {
+        assert!(passes(&acr_mfa(), json!({"acr": MFA_ACR})));
+        assert!(!passes(&acr_mfa(), json!({"acr": "urn:example:pwd"})));
+        assert!(!passes(&acr_mfa(), json!({})));
+        let fresh = step_up::authenticated_within(Duration::from_secs(300));
+        assert!(passes(&fresh, json!({"auth_time": now() - 10})));
+        assert!(!passes(&fresh, json!({"auth_time": now() - 301})));
+        assert!(!passes(&fresh, json!({"auth_time": "yesterday"})));
+        let otp = step_up::amr_contains(["pwd", "otp"]);
+        assert!(passes(&otp, json!({"amr": ["otp", "pwd"]})));
+        assert!(!passes(&otp, json!({"amr": ["pwd"]})));
+        assert!(passes(&supertokens::mfa_completed(), json!({"st-mfa": {"v": true}})));
+        assert!(!passes(&supertokens::mfa_completed(), json!({"st-mfa": {"v": false}})));
+    }
+
+    #[test]
+    fn a_step_up_failure_names_the_claim_without_its_value() {
+        assert_eq!(
+            failure(&acr_mfa(), json!({"acr": "urn:example:secret-pwd"})),
+            reason(
+                "acr",
+                "wrong value",
+                Some(json!({"one_of": [MFA_ACR, "urn:example:hwk"]})),
+                None
+            )
+        );
+        let denied = acr_mfa().evaluate(&principal(json!({"acr": "pwd"}))).unwrap_err();
+        let step_up = denied.step_up.expect("a step-up");
+        assert_eq!(step_up.acr_values(), [MFA_ACR, "urn:example:hwk"]);
+        assert_eq!(step_up.max_age(), None);
+    }
+
+    #[test]
+    fn only_step_up_and_scope_failures_make_a_step_up() {
+        let p = with_scopes(json!({"acr": "pwd", "auth_time": now() - 900}), &[]);
+        let both = all([
+            acr_mfa(),
+            step_up::authenticated_within(Duration::from_secs(300)),
+            scope("read"),
+        ]);
+        let denied = both.evaluate(&p).unwrap_err();
+        assert_eq!(denied.missing_scopes, ["read"]);
+        let step_up = denied.step_up.expect("a step-up");
+        assert_eq!(step_up.max_age(), Some(Duration::from_secs(300)));
+        assert!(!step_up.acr_values().is_empty());
+
+        let with_role = all([acr_mfa(), supertokens::has_role("admin")]);
+        let denied = with_role.evaluate(&p).unwrap_err();
+        assert_eq!(denied.errors.len(), 2);
+        assert!(denied.step_up.is_none(), "signing in again cannot grant a role");
+
+        let inverted = not(acr_mfa());
+        let denied = inverted.evaluate(&principal(json!({"acr": MFA_ACR}))).unwrap_err();
+        assert!(denied.step_up.is_none(), "a negated step-up is an ordinary check");
+
+        let either = any([acr_mfa(), scope("admin")]);
+        let denied = either.evaluate(&p).unwrap_err();
+        assert!(denied.step_up.is_some());
+        assert_eq!(denied.missing_scopes, ["admin"]);
+    }
+
+    #[test]
+    fn rendered_as_401_challenge_or_supertokens_403() {
+        let denied = all([acr_mfa(), step_up::authenticated_within(Duration::from_secs(300))])
+            .evaluate(&principal(json!({"acr": "pwd", "auth_time": now() - 900})))
+            .unwrap_err();
+        let error = Error::Forbidden(denied);
+        let rfc = error.to_response(ErrorStyle::Rfc6750);
+        assert_eq!(rfc.status, 401);
+        assert_eq!(
+            rfc.www_authenticate.unwrap(),
+            "Bearer error=\"insufficient_user_authentication\", error_description=\"a stronger and more recent authentication is required\", acr_values=\"urn:example:mfa urn:example:hwk\", max_age=\"300\""
+        );
+        let body: Value = serde_json::from_str(&rfc.body).unwrap();
+        assert_eq!(body["error"], "insufficient_user_authentication");
+        assert_eq!(body["max_age"], 300);
+        let st = error.to_response(ErrorStyle::SuperTokens);
+        assert_eq!(st.status, 403);
+        assert!(st.www_authenticate.is_none());
+        let body: Value = serde_json::from_str(&st.body).unwrap();
+        assert_eq!(body["message"], "invalid claim");
+        assert_eq!(body["claimValidationErrors"][1]["id"], "auth_time");
+        assert_eq!(error.grpc_code(), 16);
+        assert!(error.grpc_message().contains("step-up"));
+    }
+
+    #[test]
+    fn step_ups_round_trip_through_the_data_form() {
+        for r in [
+            acr_mfa(),
+            step_up::amr_contains(["otp"]),
+            step_up::authenticated_within(Duration::from_secs(300)),
+            supertokens::mfa_completed(),
+        ] {
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(Requirement::from_json(&json).unwrap(), r, "{json}");
+        }
+        assert_eq!(
+            Requirement::from_json(r#"{"authenticated_within": 300}"#).unwrap(),
+            step_up::authenticated_within(Duration::from_secs(300))
+        );
+        let toml: Requirement = toml::from_str("acr_one_of = [\"urn:example:mfa\", \"urn:example:hwk\"]").unwrap();
+        assert_eq!(toml, acr_mfa());
+        let err = Requirement::from_json(r#"{"all": [{"acr_one_of": ["two words"]}]}"#).unwrap_err();
+        assert_eq!(err.path(), "all[0].acr_one_of");
+        assert!(Requirement::from_json(r#"{"acr_one_of": []}"#).is_err());
+        assert!(Requirement::from_json(r#"{"mfa_completed": false}"#).is_err());
+        assert!(Requirement::from_json(r#"{"authenticated_within": -1}"#).is_err());
+    }
+}

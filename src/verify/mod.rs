@@ -45,6 +45,7 @@ const MAX_TIMESTAMP: u64 = 253_402_300_799;
 pub struct Issuer {
     iss: String,
     audiences: Vec<String>,
+    access_token_profile: bool,
     keys: IssuerKeys,
     #[cfg(feature = "remote-keys")]
     policy: FetchPolicy,
@@ -83,6 +84,7 @@ impl Issuer {
         Issuer {
             iss: iss.into(),
             audiences: Vec::new(),
+            access_token_profile: false,
             keys,
             #[cfg(feature = "remote-keys")]
             policy: FetchPolicy::default(),
@@ -99,6 +101,36 @@ impl Issuer {
     /// Accepts tokens whose `aud` names any of these audiences.
     pub fn audiences(mut self, audiences: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.audiences.extend(audiences.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts only JWT access tokens as RFC 9068 profiles them: the `typ`
+    /// header `at+jwt` (or `application/at+jwt`), and the claims `iss`,
+    /// `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` present (`sub`,
+    /// `client_id` and `jti` as strings). Any other token from this issuer
+    /// is refused as `invalid_token` (401), whatever the verifier's own `typ`
+    /// and `require_exp` settings say.
+    ///
+    /// The recommended setting for an OAuth authorization server's access
+    /// tokens: it keeps an ID token or another JWT from the same issuer from
+    /// passing as an access token. The profile requires checking `aud`, so
+    /// [`build`](VerifierBuilder::build) refuses it without an
+    /// [`audience`](Issuer::audience).
+    ///
+    /// ```
+    /// use authorizer::{Issuer, Verifier};
+    ///
+    /// let verifier = Verifier::builder()
+    ///     .issuer(
+    ///         Issuer::discover("https://auth.example.com")
+    ///             .audience("https://api.example.com")
+    ///             .access_token_profile(),
+    ///     )
+    ///     .build()?;
+    /// # Ok::<(), authorizer::ConfigError>(())
+    /// ```
+    pub fn access_token_profile(mut self) -> Self {
+        self.access_token_profile = true;
         self
     }
 
@@ -131,6 +163,9 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// The RFC 9068 access-token profile is on without an audience to check.
+    #[error("issuer {0}: the access-token profile needs an audience")]
+    ProfileWithoutAudience(String),
     /// Static keys were empty or none fits the allowed algorithms.
     #[error("issuer {0}: no static key fits the allowed algorithms")]
     NoUsableKey(String),
@@ -282,6 +317,7 @@ fn default_client() -> Result<reqwest::Client, ConfigError> {
 struct IssuerState {
     iss: String,
     audiences: Vec<String>,
+    access_token_profile: bool,
     algorithms: Algorithms,
     keys: KeySource,
 }
@@ -298,6 +334,9 @@ impl IssuerState {
         allowed: Algorithms,
         #[cfg(feature = "remote-keys")] client: &reqwest::Client,
     ) -> Result<Self, ConfigError> {
+        if issuer.access_token_profile && issuer.audiences.is_empty() {
+            return Err(ConfigError::ProfileWithoutAudience(issuer.iss));
+        }
         #[cfg(feature = "remote-keys")]
         let url_error = |reason: String| ConfigError::Url {
             iss: issuer.iss.clone(),
@@ -341,6 +380,7 @@ impl IssuerState {
         Ok(IssuerState {
             iss: issuer.iss,
             audiences: issuer.audiences,
+            access_token_profile: issuer.access_token_profile,
             algorithms,
             keys,
         })
@@ -445,6 +485,14 @@ impl Verifier {
         }
         let claims = parts.claims()?;
         let issuer = self.issuer_of(&claims)?;
+        if issuer.access_token_profile
+            && !header
+                .typ
+                .as_deref()
+                .is_some_and(|typ| typ_matches(typ, ACCESS_TOKEN_TYP))
+        {
+            return Err(InvalidToken::Type.into());
+        }
         if !issuer.algorithms.contains(header.alg) {
             return Err(InvalidToken::Algorithm.into());
         }
@@ -461,6 +509,9 @@ impl Verifier {
         }
         let valid_until = self.check_time(&claims, unix_now())?;
         check_audience(&claims, &issuer.audiences)?;
+        if issuer.access_token_profile {
+            check_access_token_claims(&claims)?;
+        }
         let principal = self
             .inner
             .mapping
@@ -537,6 +588,25 @@ fn check_audience(claims: &Map<String, Value>, accepted: &[String]) -> Result<()
         _ => false,
     };
     if ok { Ok(()) } else { Err(InvalidToken::Audience.into()) }
+}
+
+/// The `typ` of an RFC 9068 access token.
+const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// RFC 9068 §2.2: every JWT access token carries these. (`exp`, `iat` and
+/// `aud` have had their types checked by now.)
+fn check_access_token_claims(claims: &Map<String, Value>) -> Result<(), Error> {
+    const REQUIRED: [&str; 7] = ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"];
+    if REQUIRED.iter().any(|name| claims.get(*name).is_none_or(Value::is_null)) {
+        return Err(InvalidToken::MissingClaim.into());
+    }
+    if ["sub", "client_id", "jti"]
+        .iter()
+        .any(|name| !claims[*name].is_string())
+    {
+        return Err(InvalidToken::ClaimType.into());
+    }
+    Ok(())
 }
 
 fn typ_matches(typ: &str, expected: &str) -> bool {

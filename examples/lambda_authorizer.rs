@@ -31,6 +31,12 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    // In the init phase, so the first event pays no key fetch.
+    if let Some(verifier) = demo.authenticator.verifier()
+        && let Err(error) = verifier.fetch_keys().await
+    {
+        eprintln!("keys not fetched during init ({error}); they will be on first need");
+    }
     if let Err(error) = LambdaAuthorizer::new(demo.authenticator, routes).run().await {
         eprintln!("Lambda runtime: {error}");
         std::process::exit(1);

@@ -44,6 +44,33 @@ async fn fetched_once_on_first_need_then_cached() {
 }
 
 #[tokio::test]
+async fn keys_fetched_at_start_serve_the_first_request() {
+    let issuer = TestIssuer::start().await;
+    let v = verifier(&issuer, policy(30_000));
+    v.fetch_keys().await.unwrap();
+    assert_eq!(issuer.jwks_fetches(), 1, "fetched before any request");
+    v.fetch_keys().await.unwrap();
+    verify(&v, &issuer.token().sign()).await.unwrap();
+    assert_eq!(
+        issuer.jwks_fetches(),
+        1,
+        "neither a second call nor the request fetches again"
+    );
+
+    // An issuer that cannot be reached: an error to log, never a verifier that stops working.
+    let down = TestIssuer::start().await;
+    let unreachable = Verifier::builder()
+        .issuer(Issuer::jwks(down.issuer(), "http://127.0.0.1:9/jwks.json").audience(TEST_AUDIENCE))
+        .issuer(Issuer::jwks(issuer.issuer(), issuer.jwks_url()).audience(TEST_AUDIENCE))
+        .build()
+        .unwrap();
+    assert!(matches!(unreachable.fetch_keys().await, Err(Error::KeysUnavailable)));
+    verify(&unreachable, &issuer.token().sign())
+        .await
+        .expect("the reachable issuer's keys were fetched all the same");
+}
+
+#[tokio::test]
 async fn concurrent_first_requests_cause_exactly_one_fetch() {
     let issuer = TestIssuer::start().await;
     issuer.set_delay(Duration::from_millis(100));

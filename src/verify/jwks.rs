@@ -126,6 +126,14 @@ impl RemoteKeys {
         Ok(self.refetch_for_unknown_kid(snapshot).await)
     }
 
+    /// Fetches the key set now unless one is already held.
+    pub(crate) async fn prefetch(&self) -> Result<(), Error> {
+        match self.current() {
+            Some(_) => Ok(()),
+            None => self.first_fetch().await.map(|_| ()),
+        }
+    }
+
     async fn first_fetch(&self) -> Result<Arc<KeySet>, Error> {
         let _single_flight = self.fetch_lock.lock().await;
         if let Some(snapshot) = self.current() {

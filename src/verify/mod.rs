@@ -455,6 +455,39 @@ impl Verifier {
         }
     }
 
+    /// Fetches every remote key set now, instead of on the first request
+    /// that needs it: for a Lambda function's init phase (billed apart, and
+    /// free of the request's latency) or a server's start. Key sets already
+    /// held are not fetched again.
+    ///
+    /// [`Error::KeysUnavailable`] when an issuer's set could not be had; the
+    /// verifier still works, and tries again on first need once the short
+    /// retry interval has passed.
+    ///
+    /// ```no_run
+    /// # use authorizer::{Issuer, Verifier};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let verifier = Verifier::builder().issuer(Issuer::discover("https://auth.example.com")).build()?;
+    /// if let Err(error) = verifier.fetch_keys().await {
+    ///     eprintln!("keys not fetched at start ({error}); fetched on first need");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
+    pub async fn fetch_keys(&self) -> Result<(), Error> {
+        let mut result = Ok(());
+        for issuer in &self.inner.issuers {
+            if let KeySource::Remote(remote) = &issuer.keys
+                && let Err(error) = remote.prefetch().await
+            {
+                result = Err(error);
+            }
+        }
+        result
+    }
+
     /// Verifies a credential, answering from the verified-token cache when it can.
     pub async fn verify(&self, credential: Credential<'_>) -> Result<Principal, Error> {
         let Some(cache) = &self.inner.cache else {

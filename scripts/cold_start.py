@@ -49,8 +49,6 @@ class RuntimeApi(http.server.BaseHTTPRequestHandler):
         if RuntimeApi.handed_out:
             # The binary's second poll: hold it until the run is over.
             RuntimeApi.answered.wait(30)
-            time.sleep(0.5)
-            self.send_error(503)
             return
         RuntimeApi.handed_out = True
         self.send_response(200)
@@ -100,9 +98,14 @@ def start_issuer(examples, tokens_dir):
     return issuer, line[1], token
 
 
-def one_run(binary, api_port, iss):
+def one_run(binary, iss):
+    # A Runtime API of its own per run, so that no poll of an earlier
+    # process can take this run's event.
     RuntimeApi.handed_out = False
-    RuntimeApi.answered.clear()
+    RuntimeApi.answered = threading.Event()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api_port = server.server_address[1]
     env = dict(
         os.environ,
         NO_PROXY="127.0.0.1,localhost",
@@ -122,6 +125,8 @@ def one_run(binary, api_port, iss):
     elapsed = time.perf_counter() - start
     process.kill()
     process.wait()
+    server.shutdown()
+    server.server_close()
     if not answered:
         sys.exit("no answer within 30 s: " + process.stderr.read().decode(errors="replace")[-2000:])
     answer = json.loads(RuntimeApi.answer)
@@ -139,9 +144,7 @@ def main():
         try:
             fixture = (ROOT / "tests" / "fixtures" / "authorizer_token.json").read_text()
             RuntimeApi.event = fixture.replace("{{TOKEN}}", token).encode()
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            times = sorted(one_run(binary, server.server_address[1], iss) for _ in range(RUNS))
+            times = sorted(one_run(binary, iss) for _ in range(RUNS))
         finally:
             issuer.kill()
     ms = [t * 1000 for t in times]

@@ -11,6 +11,7 @@ pub mod pipeline;
 mod principal;
 pub mod require;
 pub mod routes;
+pub mod telemetry;
 mod verify;
 
 // Adapters: each imports the core, never another adapter.

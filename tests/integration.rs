@@ -42,6 +42,8 @@ mod lambda_e2e;
 mod lambda_gateway;
 mod lambda_roundtrip;
 mod lambda_websocket;
+#[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
+mod metrics;
 mod parity;
 mod requirements;
 mod route_tables;

@@ -23,6 +23,11 @@ mod events;
 #[path = "../examples/grpc.rs"]
 #[allow(clippy::duplicate_mod, dead_code)]
 mod grpc_example;
+// The quickstart, compiled whole: its `/metrics` is served in a test.
+#[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
+#[path = "../examples/quickstart.rs"]
+#[allow(clippy::duplicate_mod, dead_code)]
+mod quickstart_example;
 #[cfg(feature = "testing")]
 #[path = "../examples/support/mod.rs"]
 mod support;

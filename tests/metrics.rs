@@ -7,6 +7,9 @@
 
 use std::future::Future;
 
+use crate::common::{client, serve};
+use crate::quickstart_example;
+
 use authorizer::require::supertokens;
 use authorizer::telemetry::{
     CHECK, DECISIONS, ISSUER, KEY_FETCHES, KEY_SET_AGE, OUTCOME, REASON, REQUIREMENT_FAILURES, RESULT, STAGE,
@@ -355,4 +358,78 @@ fn no_label_value_carries_a_token_a_subject_or_a_claim_value() {
             );
         }
     }
+}
+
+/// The value of the Prometheus sample `name{labels}` in `text`, whatever the
+/// order of its labels.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines().find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let inner = series.strip_prefix(name)?.strip_prefix('{')?.strip_suffix('}')?;
+        let mut found: Vec<&str> = inner.split(',').collect();
+        let mut wanted: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        found.sort_unstable();
+        wanted.sort_unstable();
+        (found == wanted).then(|| value.parse().ok())?
+    })
+}
+
+/// The quickstart's router and recorder, as its `main` builds them, over
+/// real HTTP: `/metrics` answers without a credential, in the Prometheus
+/// text format, with the decisions of the requests before it.
+#[test]
+fn the_quickstart_serves_decision_metrics() {
+    let recorder = quickstart_example::prometheus();
+    let handle = recorder.handle();
+    let text = metrics::with_local_recorder(&recorder, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let issuer = TestIssuer::start().await;
+                let base = serve(quickstart_example::app(Authenticator::new(issuer.verifier()), handle)).await;
+                let http = client();
+                let token = issuer.token().sign();
+                let get = |path: &str, token: Option<&str>| {
+                    let mut request = http.get(format!("{base}{path}"));
+                    if let Some(token) = token {
+                        request = request.bearer_auth(token);
+                    }
+                    async move { request.send().await.unwrap() }
+                };
+                assert_eq!(get("/me", Some(&token)).await.status(), 200);
+                assert_eq!(get("/me", Some(&token)).await.status(), 200);
+                assert_eq!(get("/me", None).await.status(), 401);
+                assert_eq!(get("/me", Some("junk")).await.status(), 401);
+                assert_eq!(get("/admin", Some(&token)).await.status(), 403);
+                assert_eq!(get("/public", None).await.status(), 200);
+                let response = get("/metrics", None).await;
+                assert_eq!(response.status(), 200);
+                response.text().await.unwrap()
+            })
+    });
+    let decisions = |stage, outcome, reason| {
+        sample(
+            &text,
+            DECISIONS,
+            &[(STAGE, stage), (OUTCOME, outcome), (REASON, reason)],
+        )
+    };
+    assert_eq!(decisions("authenticate", "allowed", "none"), Some(3.0), "{text}");
+    assert_eq!(decisions("authenticate", "unauthenticated", "missing"), Some(1.0));
+    assert_eq!(decisions("authenticate", "unauthenticated", "malformed"), Some(1.0));
+    assert_eq!(decisions("authenticate", "anonymous", "no_credential"), Some(1.0));
+    assert_eq!(decisions("authorize", "forbidden", "requirement"), Some(1.0));
+    assert_eq!(sample(&text, REQUIREMENT_FAILURES, &[(CHECK, "st-role")]), Some(1.0));
+    assert_eq!(sample(&text, TOKEN_CACHE_LOOKUPS, &[(RESULT, "hit")]), Some(2.0));
+    assert_eq!(
+        sample(
+            &text,
+            &format!("{VERIFICATION_DURATION}_count"),
+            &[(OUTCOME, "allowed")]
+        ),
+        Some(1.0),
+        "the histogram has buckets: {text}"
+    );
 }

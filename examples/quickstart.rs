@@ -41,7 +41,10 @@ async fn main() {
     println!("authorizer quickstart listening on {base}");
     if let Some(issuer) = &demo.test_issuer {
         support::print_curl_lines(&base, issuer);
+        println!();
     }
+    println!("# metrics, in the Prometheus text format");
+    println!("curl {base}/metrics");
     axum::serve(listener, app(demo.authenticator, metrics))
         .await
         .expect("server runs");

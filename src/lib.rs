@@ -12,6 +12,7 @@ pub mod pipeline;
 mod principal;
 pub mod require;
 pub mod routes;
+pub mod telemetry;
 mod verify;
 
 /// Configurations for common identity providers (Auth0, Amazon Cognito,

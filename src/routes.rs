@@ -36,6 +36,7 @@ use crate::error::{ClaimError, Denied, Error, Rejection};
 use crate::pipeline::{Authentication, RequestExtensions};
 use crate::principal::Principal;
 use crate::require::Requirement;
+use crate::telemetry::{self, Stage};
 
 /// A route rule's verdict on one caller, with the reasons of a refusal.
 #[derive(Debug, Clone, PartialEq)]
@@ -445,13 +446,17 @@ impl RouteTable {
     ) -> Result<Option<&'e Principal>, Rejection> {
         let found = Authentication::principal(extensions)?;
         let error = match self.rule_for(method, path).check(found) {
-            Verdict::Allowed => return Ok(found),
+            Verdict::Allowed => {
+                telemetry::decision(Stage::Authorize, Ok(found));
+                return Ok(found);
+            }
             Verdict::Unauthenticated => Error::MissingCredential,
             Verdict::Denied(denied) => {
                 tracing::debug!(failed = denied.errors.len(), "claim requirements not met");
                 Error::Forbidden(denied)
             }
         };
+        telemetry::decision(Stage::Authorize, Err(&error));
         Err(Rejection::new(error, Authentication::style_of(extensions)))
     }
 

@@ -23,6 +23,11 @@ mod events;
 #[path = "../examples/grpc.rs"]
 #[allow(clippy::duplicate_mod, dead_code)]
 mod grpc_example;
+// The quickstart, compiled whole: its `/metrics` is served in a test.
+#[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
+#[path = "../examples/quickstart.rs"]
+#[allow(clippy::duplicate_mod, dead_code)]
+mod quickstart_example;
 #[cfg(feature = "testing")]
 #[path = "../examples/support/mod.rs"]
 mod support;
@@ -43,6 +48,8 @@ mod lambda_e2e;
 mod lambda_gateway;
 mod lambda_roundtrip;
 mod lambda_websocket;
+#[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
+mod metrics;
 mod parity;
 mod requirements;
 mod route_tables;

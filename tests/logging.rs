@@ -43,10 +43,14 @@ use tracing_subscriber::Registry;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Every event and span field seen, one line each.
+/// Every event and span field seen, one line each, and each span's fields
+/// together once it closes (`closed span NAME field=value ...`).
 static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 struct Capture;
+
+/// A span's name and every field recorded on it so far.
+struct SpanFields(String);
 
 struct Fields<'a>(&'a mut String);
 
@@ -68,16 +72,32 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
         LOG.lock().unwrap().push(line);
     }
 
-    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, _: &tracing::span::Id, _: Context<'_, S>) {
+    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
         let mut line = format!("span {}", attrs.metadata().name());
         attrs.record(&mut Fields(&mut line));
-        LOG.lock().unwrap().push(line);
+        LOG.lock().unwrap().push(line.clone());
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(line));
+        }
     }
 
-    fn on_record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>, _: Context<'_, S>) {
+    fn on_record(&self, id: &tracing::span::Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
         let mut line = "span record".to_owned();
         values.record(&mut Fields(&mut line));
         LOG.lock().unwrap().push(line);
+        if let Some(span) = ctx.span(id)
+            && let Some(fields) = span.extensions_mut().get_mut::<SpanFields>()
+        {
+            values.record(&mut Fields(&mut fields.0));
+        }
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(&id)
+            && let Some(fields) = span.extensions().get::<SpanFields>()
+        {
+            LOG.lock().unwrap().push(format!("closed {}", fields.0));
+        }
     }
 }
 
@@ -242,6 +262,9 @@ async fn verification_events_carry_no_token_or_claim_value() {
         "unknown signing key",
         "expired",
         "claim requirements not met",
+        "closed span authorizer.decide",
+        "outcome=unauthenticated reason=signature",
+        "outcome=forbidden reason=csrf",
     ] {
         assert!(
             text.contains(expected),
@@ -253,6 +276,60 @@ async fn verification_events_carry_no_token_or_claim_value() {
     }
     assert_hidden(&text, "the log", &secret_pieces(&oversized));
     assert_hidden(&text, "the log", &secret_claims());
+}
+
+/// One `authorizer.decide` span per decision, with what the decision learned
+/// (source, configured issuer, key id, algorithm, outcome) and nothing from
+/// the token: a cache hit knows no key id, a foreign `iss` is never recorded.
+#[tokio::test]
+async fn each_decision_is_one_span_with_what_it_learned() {
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    capture();
+    const FOREIGN_ISS: &str = "https://foreign-issuer-secret.example";
+    let issuer = TestIssuer::start().await;
+    let iss = issuer.issuer().to_owned();
+    let app = Router::new()
+        .route("/me", get(|| async { "ok" }))
+        .layer(AuthLayer::required(Authenticator::new(issuer.verifier())));
+    let good = with_secrets(issuer.token()).sign();
+    let expired = with_secrets(issuer.token().expires_in(-3600)).sign();
+    let foreign = with_secrets(issuer.token().claim("iss", json!(FOREIGN_ISS))).sign();
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(good.split('.').next().unwrap()).unwrap()).unwrap();
+    let kid = header["kid"].as_str().expect("test tokens name their key").to_owned();
+    for (token, status) in [(&good, 200), (&good, 200), (&expired, 401), (&foreign, 401)] {
+        let request = http::Request::get("/me")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(app.clone().oneshot(request).await.unwrap().status().as_u16(), status);
+    }
+
+    let text = log_text();
+    let spans: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("closed span authorizer.decide") && line.contains(&format!("issuer={iss} ")))
+        .collect();
+    let decide = "closed span authorizer.decide source=Bearer";
+    assert_eq!(
+        spans,
+        [
+            format!("{decide} issuer={iss} alg=RS256 kid={kid} outcome=allowed reason=none"),
+            format!("{decide} issuer={iss} outcome=allowed reason=none"),
+            format!("{decide} issuer={iss} alg=RS256 kid={kid} outcome=unauthenticated reason=expired"),
+        ],
+        "a miss, a cache hit, an expired token"
+    );
+    assert!(text.contains(&format!("{decide} outcome=unauthenticated reason=issuer")));
+    let mut secrets = secret_claims();
+    secrets.push(FOREIGN_ISS.to_owned());
+    for token in [&good, &expired, &foreign] {
+        secrets.extend(secret_pieces(token));
+    }
+    assert_hidden(&text, "the log", &secrets);
 }
 
 /// Key-set failures (private members, symmetric keys, garbage, outages) are

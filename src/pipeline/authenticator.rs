@@ -10,6 +10,7 @@ use crate::credential::Headers;
 use crate::credential::{Credential, Credentials};
 use crate::error::{Error, ErrorStyle, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping, Source};
+use crate::telemetry;
 use crate::verify::Verifier;
 
 /// The pipeline, configured: where a principal comes from (an [`Upstream`]
@@ -130,6 +131,10 @@ impl Authenticator {
     /// # }
     /// ```
     pub fn authenticate<H: Headers>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
+        in_decide_span(|| self.run(parts, mode))
+    }
+
+    fn run<H: Headers>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
         if let Some(established) = self.established(parts) {
             return self.decided(established.map(Some), mode);
         }
@@ -158,10 +163,12 @@ impl Authenticator {
     /// other means (a Lambda authorizer's `TOKEN` event, say), under the same
     /// size limit as credentials read from requests.
     pub fn authenticate_token(&self, token: &str, source: Source) -> Attempt {
-        if token.len() > self.credentials.max_len_bytes() {
-            return self.decided(Err(InvalidToken::TooLarge.into()), Mode::Required);
-        }
-        self.verify(Credential::new(token, source), Mode::Required)
+        in_decide_span(|| {
+            if token.len() > self.credentials.max_len_bytes() {
+                return self.decided(Err(InvalidToken::TooLarge.into()), Mode::Required);
+            }
+            self.verify(Credential::new(token, source), Mode::Required)
+        })
     }
 
     fn decided(&self, result: Result<Option<Principal>, Error>, mode: Mode) -> Attempt {
@@ -184,18 +191,42 @@ impl Authenticator {
         let Some(verifier) = &self.verifier else {
             return self.decided(Ok(None), mode);
         };
+        telemetry::record_current("source", &tracing::field::debug(credential.source()));
         if let Some(principal) = verifier.cached(&credential) {
+            // Only tokens whose `iss` matched a configured issuer are cached.
+            if let Some(iss) = principal.claims().get("iss").and_then(serde_json::Value::as_str) {
+                telemetry::record_current("issuer", &iss);
+            }
             return self.decided(Ok(Some(principal)), mode);
         }
         let verifier = verifier.clone();
         let token = credential.token().to_owned();
         let source = credential.source();
         let style = self.style;
-        Attempt::Pending(Verification::new(async move {
-            let verified = verifier.verify(Credential::new(&token, source)).await;
-            Outcome::new(verified.map(Some), mode, style)
-        }))
+        let span = tracing::Span::current();
+        let verification = async move {
+            #[cfg(feature = "metrics")]
+            let started = std::time::Instant::now();
+            let verified = verifier.verify_missed(Credential::new(&token, source)).await;
+            let outcome = Outcome::new(verified.map(Some), mode, style);
+            #[cfg(feature = "metrics")]
+            telemetry::verification_time(outcome.result(), started.elapsed());
+            telemetry::record_outcome(&tracing::Span::current(), outcome.result());
+            outcome
+        };
+        Attempt::Pending(Verification::new(tracing::Instrument::instrument(verification, span)))
     }
+}
+
+/// Runs one decision in its span; a pending verification carries the span
+/// along and records its outcome there when it ends.
+fn in_decide_span(run: impl FnOnce() -> Attempt) -> Attempt {
+    let span = telemetry::decide_span();
+    let attempt = span.in_scope(run);
+    if let Attempt::Ready(outcome) = &attempt {
+        telemetry::record_outcome(&span, outcome.result());
+    }
+    attempt
 }
 
 #[cfg(test)]

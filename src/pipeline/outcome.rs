@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use super::protocol::{Authentication, RequestExtensions};
 use crate::error::{Error, ErrorStyle, Rejection};
 use crate::principal::Principal;
+use crate::telemetry::{self, Stage};
 
 /// Whether a request without a credential may pass. A bad credential is
 /// refused in both modes: a client that sent one must learn it is bad.
@@ -55,6 +56,7 @@ impl Outcome {
         if let Err(error) = &result {
             tracing::debug!(%error, "request rejected");
         }
+        telemetry::decision(Stage::Authenticate, result.as_ref().map(Option::as_ref));
         Outcome { style, result }
     }
 
@@ -66,6 +68,11 @@ impl Outcome {
     /// The error, if refused.
     pub fn error(&self) -> Option<&Error> {
         self.result.as_ref().err()
+    }
+
+    /// The decision, for telemetry.
+    pub(crate) fn result(&self) -> Result<Option<&Principal>, &Error> {
+        self.result.as_ref().map(Option::as_ref)
     }
 
     /// The configured error style.

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, ErrorStyle, InvalidToken, Rejection};
 use crate::principal::Principal;
 use crate::require::Requirement;
+use crate::telemetry::{self, Stage};
 
 /// The marker an authenticating adapter leaves in the request extensions:
 /// authentication ran for this request, and errors are written in this style.
@@ -91,6 +92,7 @@ impl Authentication {
             return Ok(None);
         }
         tracing::error!("{NO_LAYER}");
+        telemetry::decision(Stage::Authorize, Err(&Error::MissingLayer));
         Err(Rejection::new(Error::MissingLayer, ErrorStyle::default()))
     }
 
@@ -110,7 +112,9 @@ impl Authentication {
     ) -> Result<&'e Principal, Rejection> {
         let found = Authentication::principal(extensions)?;
         let style = || Authentication::style_of(extensions);
-        requirement.authorize(found).map_err(|error| {
+        let decided = requirement.authorize(found);
+        telemetry::decision(Stage::Authorize, decided.as_ref().map(|_| found));
+        decided.map_err(|error| {
             if let Error::Forbidden(denied) = &error {
                 tracing::debug!(failed = denied.errors.len(), "claim requirements not met");
             }

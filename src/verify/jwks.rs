@@ -65,11 +65,16 @@ pub(crate) enum Location {
 
 struct Snapshot {
     keys: Arc<KeySet>,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fetched_at: Instant,
     fresh_until: Instant,
     generation: u64,
 }
 
 pub(crate) struct RemoteKeys {
+    /// The configured `iss`, the one label of this set's metrics.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    issuer: String,
     location: Location,
     policy: FetchPolicy,
     client: reqwest::Client,
@@ -88,13 +93,34 @@ enum FetchError {
     Status(u16),
     #[error("body larger than {0} bytes")]
     TooLarge(usize),
-    #[error("{0}")]
-    Invalid(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("not a key set: {0}")]
+    Unparsable(String),
+    #[error("discovery: {0}")]
+    Discovery(String),
+}
+
+impl FetchError {
+    /// The `result` label of a failed fetch.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    fn label(&self) -> &'static str {
+        match self {
+            FetchError::Http(error) if error.is_timeout() => "timeout",
+            FetchError::Http(_) => "http",
+            FetchError::Status(_) => "status",
+            FetchError::TooLarge(_) => "too_large",
+            FetchError::Timeout => "timeout",
+            FetchError::Unparsable(_) => "unparsable",
+            FetchError::Discovery(_) => "discovery",
+        }
+    }
 }
 
 impl RemoteKeys {
-    pub(crate) fn new(location: Location, policy: FetchPolicy, client: reqwest::Client) -> Self {
+    pub(crate) fn new(issuer: String, location: Location, policy: FetchPolicy, client: reqwest::Client) -> Self {
         RemoteKeys {
+            issuer,
             location,
             policy,
             client,
@@ -115,6 +141,8 @@ impl RemoteKeys {
         let Some(snapshot) = self.current() else {
             return self.first_fetch().await;
         };
+        #[cfg(feature = "metrics")]
+        crate::telemetry::key_set_age(&self.issuer, snapshot.fetched_at.elapsed());
         let known = !matches!(snapshot.keys.find(kid, alg), Lookup::UnknownKid);
         if known {
             if Instant::now() >= snapshot.fresh_until {
@@ -190,26 +218,40 @@ impl RemoteKeys {
     }
 
     async fn fetch_and_store(&self) {
-        match self.fetch().await {
+        #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+        let result = match self.fetch().await {
             Ok((keys, ttl)) if !keys.is_empty() => {
                 let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                let now = Instant::now();
                 let snapshot = Snapshot {
                     keys: Arc::new(keys),
-                    fresh_until: Instant::now() + ttl,
+                    fetched_at: now,
+                    fresh_until: now + ttl,
                     generation,
                 };
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(snapshot));
+                #[cfg(feature = "metrics")]
+                crate::telemetry::key_set_age(&self.issuer, Duration::ZERO);
                 tracing::debug!(generation, "key set refreshed");
+                "ok"
             }
-            Ok(_) => tracing::warn!("key set has no usable keys; keeping the last good one"),
-            Err(error) => tracing::warn!(%error, "key set fetch failed; keeping the last good one"),
-        }
+            Ok(_) => {
+                tracing::warn!("key set has no usable keys; keeping the last good one");
+                "empty"
+            }
+            Err(error) => {
+                tracing::warn!(%error, "key set fetch failed; keeping the last good one");
+                error.label()
+            }
+        };
+        #[cfg(feature = "metrics")]
+        crate::telemetry::key_fetch(&self.issuer, result);
     }
 
     async fn fetch(&self) -> Result<(KeySet, Duration), FetchError> {
         let url = self.jwks_url().await?;
         let (body, max_age) = self.get(url).await?;
-        let keys = KeySet::from_jwks(&body).map_err(|e| FetchError::Invalid(e.to_string()))?;
+        let keys = KeySet::from_jwks(&body).map_err(|e| FetchError::Unparsable(e.to_string()))?;
         let ttl = max_age.map_or(self.policy.default_ttl, |age| {
             age.clamp(self.policy.min_ttl, self.policy.max_ttl)
         });
@@ -250,7 +292,7 @@ impl RemoteKeys {
         let mut body = Vec::new();
         while let Some(chunk) = tokio::time::timeout(self.policy.timeout, response.chunk())
             .await
-            .map_err(|_| FetchError::Invalid("body timed out".to_owned()))??
+            .map_err(|_| FetchError::Timeout)??
         {
             if body.len() + chunk.len() > limit {
                 return Err(FetchError::TooLarge(limit));
@@ -263,22 +305,22 @@ impl RemoteKeys {
 
 async fn discover(remote: &RemoteKeys, issuer: &str) -> Result<Url, FetchError> {
     let url = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
-    let url = Url::parse(&url).map_err(|e| FetchError::Invalid(e.to_string()))?;
+    let url = Url::parse(&url).map_err(|e| FetchError::Discovery(e.to_string()))?;
     let (body, _) = remote.get(url).await?;
-    let document: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|_| FetchError::Invalid("discovery document is not JSON".to_owned()))?;
+    let document: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| FetchError::Discovery("discovery document is not JSON".to_owned()))?;
     // OpenID Connect Discovery §4.3: the document must name the issuer we asked.
     if document.get("issuer").and_then(|v| v.as_str()) != Some(issuer) {
-        return Err(FetchError::Invalid(
+        return Err(FetchError::Discovery(
             "discovery document names another issuer".to_owned(),
         ));
     }
     let jwks_uri = document
         .get("jwks_uri")
         .and_then(|v| v.as_str())
-        .ok_or_else(|| FetchError::Invalid("discovery document has no jwks_uri".to_owned()))?;
-    let jwks_uri = Url::parse(jwks_uri).map_err(|e| FetchError::Invalid(e.to_string()))?;
-    check_url(&jwks_uri, remote.policy.allow_plain_http).map_err(FetchError::Invalid)?;
+        .ok_or_else(|| FetchError::Discovery("discovery document has no jwks_uri".to_owned()))?;
+    let jwks_uri = Url::parse(jwks_uri).map_err(|e| FetchError::Discovery(e.to_string()))?;
+    check_url(&jwks_uri, remote.policy.allow_plain_http).map_err(FetchError::Discovery)?;
     Ok(jwks_uri)
 }
 

@@ -26,6 +26,7 @@ use self::token::Parts;
 use crate::credential::Credential;
 use crate::error::{Error, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping};
+use crate::telemetry;
 
 /// Default capacity of the verified-token cache.
 pub const DEFAULT_CACHE_CAPACITY: u64 = 10_000;
@@ -357,7 +358,12 @@ impl IssuerState {
             IssuerKeys::Jwks(url) => {
                 let url = Url::parse(&url).map_err(|e| url_error(e.to_string()))?;
                 jwks::check_url(&url, issuer.policy.allow_plain_http).map_err(url_error)?;
-                let remote = RemoteKeys::new(jwks::Location::Jwks(url), issuer.policy.clone(), client.clone());
+                let remote = RemoteKeys::new(
+                    issuer.iss.clone(),
+                    jwks::Location::Jwks(url),
+                    issuer.policy.clone(),
+                    client.clone(),
+                );
                 (KeySource::Remote(Box::new(remote)), asymmetric)
             }
             #[cfg(feature = "remote-keys")]
@@ -369,6 +375,7 @@ impl IssuerState {
                 };
                 (
                     KeySource::Remote(Box::new(RemoteKeys::new(
+                        issuer.iss.clone(),
                         location,
                         issuer.policy.clone(),
                         client.clone(),
@@ -490,22 +497,29 @@ impl Verifier {
 
     /// Verifies a credential, answering from the verified-token cache when it can.
     pub async fn verify(&self, credential: Credential<'_>) -> Result<Principal, Error> {
-        let Some(cache) = &self.inner.cache else {
-            return self.verify_uncached(&credential).await.map(|v| v.principal);
-        };
-        if let Some(principal) = cache.get(credential.token(), credential.source()) {
+        if let Some(principal) = self.cached(&credential) {
             return Ok(principal);
         }
-        let verified = self.verify_uncached(&credential).await?;
-        if let Some(deadline) = verified.valid_until.and_then(instant_at) {
-            cache.insert(credential.token(), verified.principal.clone(), deadline);
-        }
-        Ok(verified.principal)
+        self.verify_missed(credential).await
     }
 
     /// The cached principal for a credential, without verifying anything.
     pub(crate) fn cached(&self, credential: &Credential<'_>) -> Option<Principal> {
-        self.inner.cache.as_ref()?.get(credential.token(), credential.source())
+        let found = self.inner.cache.as_ref()?.get(credential.token(), credential.source());
+        telemetry::cache_lookup(found.is_some());
+        found
+    }
+
+    /// Verifies a credential that [`Verifier::cached`] did not find, and
+    /// caches it if it verifies.
+    pub(crate) async fn verify_missed(&self, credential: Credential<'_>) -> Result<Principal, Error> {
+        let verified = self.verify_uncached(&credential).await?;
+        if let Some(cache) = &self.inner.cache
+            && let Some(deadline) = verified.valid_until.and_then(instant_at)
+        {
+            cache.insert(credential.token(), verified.principal.clone(), deadline);
+        }
+        Ok(verified.principal)
     }
 
     async fn verify_uncached(&self, credential: &Credential<'_>) -> Result<Verified, Error> {
@@ -518,6 +532,7 @@ impl Verifier {
         }
         let claims = parts.claims()?;
         let issuer = self.issuer_of(&claims)?;
+        telemetry::record_current("issuer", &issuer.iss.as_str());
         if issuer.access_token_profile
             && !header
                 .typ
@@ -529,9 +544,15 @@ impl Verifier {
         if !issuer.algorithms.contains(header.alg) {
             return Err(InvalidToken::Algorithm.into());
         }
+        telemetry::record_current("alg", &tracing::field::debug(header.alg));
         let keys = issuer.keys_for(header.kid.as_deref(), header.alg).await?;
         let key = match keys.find(header.kid.as_deref(), header.alg) {
-            Lookup::Found(key) => key,
+            Lookup::Found(key) => {
+                if let Some(kid) = &key.kid {
+                    telemetry::record_current("kid", &kid.as_str());
+                }
+                key
+            }
             Lookup::UnknownKid => return Err(InvalidToken::UnknownKey.into()),
             Lookup::WrongAlgorithm => return Err(InvalidToken::Algorithm.into()),
         };

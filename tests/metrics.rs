@@ -433,3 +433,31 @@ fn the_quickstart_serves_decision_metrics() {
         "the histogram has buckets: {text}"
     );
 }
+
+/// The Lambda authorizer's route check counts as the layers' does.
+#[cfg(feature = "lambda")]
+#[test]
+fn the_lambda_authorizers_route_check_is_counted() {
+    use authorizer::lambda::LambdaAuthorizer;
+    use authorizer::routes::{RouteRule, RouteTable};
+
+    use crate::events::token_event;
+
+    let ((), m) = recorded(|| async {
+        let issuer = TestIssuer::start().await;
+        let routes = RouteTable::new()
+            .route("GET /admin", RouteRule::require(supertokens::has_role("admin")))
+            .unwrap();
+        let authorizer = LambdaAuthorizer::new(Authenticator::new(issuer.verifier()), routes);
+        let user = issuer.token().sign();
+        let admin = issuer.token().claim("st-role", json!({"v": ["admin"], "t": 0})).sign();
+        for (token, path) in [(&user, "/me"), (&user, "/admin"), (&admin, "/admin")] {
+            let answer = authorizer.handle(token_event(token, "GET", path)).await;
+            assert!(answer.is_ok(), "{path}: an Allow or a Deny, not an error");
+        }
+    });
+    assert_eq!(m.decisions("authorize", "allowed", "none"), 2);
+    assert_eq!(m.decisions("authorize", "forbidden", "requirement"), 1);
+    assert_eq!(m.counter(REQUIREMENT_FAILURES, &[(CHECK, "st-role")]), 1);
+    assert_eq!(m.stage("authenticate"), 3);
+}

@@ -18,6 +18,7 @@ use crate::error::{Error, Rejection};
 use crate::pipeline::{Mode, RequestParts};
 use crate::principal::{Principal, Source};
 use crate::routes::{RouteTable, Verdict};
+use crate::telemetry::{self, Stage};
 
 /// What the policy of an IAM-policy answer covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -369,19 +370,23 @@ impl LambdaAuthorizer {
         let matched = self.routes.route_for(method, path);
         let rule = matched.map_or(self.routes.fallback_rule(), |route| &route.rule);
         let refusal = match rule.check(caller.as_ref()) {
-            Verdict::Allowed => None,
+            Verdict::Allowed => {
+                telemetry::decision(Stage::Authorize, Ok(caller.as_ref()));
+                None
+            }
             Verdict::Unauthenticated => {
+                telemetry::decision(Stage::Authorize, Err(&Error::MissingCredential));
                 tracing::debug!(%route, "Lambda authorizer: no credential, Unauthorized");
                 return Err(AuthorizerError::Unauthorized);
             }
-            Verdict::Denied(denied) => Some(self.body(Error::Forbidden(denied))),
+            Verdict::Denied(denied) => {
+                let error = Error::Forbidden(denied);
+                telemetry::decision(Stage::Authorize, Err(&error));
+                Some(self.body(error))
+            }
         };
-        tracing::debug!(
-            principal = caller.as_ref().map_or("", Principal::id),
-            %route,
-            allowed = refusal.is_none(),
-            "Lambda authorizer decision"
-        );
+        // The principal id is a claim value (`sub`): never logged.
+        tracing::debug!(%route, allowed = refusal.is_none(), "Lambda authorizer decision");
         let reach = match self.resource {
             // A WebSocket API runs its authorizer on `$connect` alone: the
             // answer is about that one ARN, and only replayed for it.

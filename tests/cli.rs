@@ -232,3 +232,361 @@ mod routes {
         assert_one_line_error(&run(&["routes", "/nonexistent/routes.json"]), "cannot read");
     }
 }
+
+mod issuer {
+    use super::*;
+
+    use std::io::{BufRead, BufReader};
+    use std::process::Child;
+
+    use authorizer::credential::Credential;
+    use authorizer::testing::TEST_AUDIENCE;
+    use authorizer::{Error, Issuer, Source, Verifier};
+
+    /// `serve-issuer` as a child process, killed when the test ends.
+    pub(super) struct Served {
+        child: Child,
+        /// Kept open: the process may still be writing when the URLs are read.
+        _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+        pub(super) issuer: String,
+        pub(super) jwks: String,
+    }
+
+    impl Drop for Served {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    pub(super) fn serve_issuer() -> Served {
+        let mut child = Command::new(BIN)
+            .args(["serve-issuer", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut value = |name: &str| {
+            let line = lines.next().expect("a line").unwrap();
+            line.strip_prefix(&format!("{name}: "))
+                .unwrap_or_else(|| panic!("`{name}: ` in {line}"))
+                .to_owned()
+        };
+        let issuer = value("issuer");
+        let jwks = value("jwks");
+        Served {
+            child,
+            _stdout: lines,
+            issuer,
+            jwks,
+        }
+    }
+
+    fn verifier(served: &Served) -> Verifier {
+        Verifier::builder()
+            .issuer(Issuer::jwks(&served.issuer, &served.jwks).audience(TEST_AUDIENCE))
+            .build()
+            .unwrap()
+    }
+
+    pub(super) fn mint(args: &[&str]) -> String {
+        let output = run(&[&["mint"], args].concat());
+        assert!(output.status.success(), "{}", stderr(&output));
+        let token = stdout(&output).trim().to_owned();
+        assert_eq!(token.split('.').count(), 3, "{token}");
+        token
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn minted_tokens_verify_against_the_served_issuer() {
+        let served = serve_issuer();
+        assert!(served.issuer.starts_with("http://127.0.0.1:"), "{}", served.issuer);
+        assert_eq!(served.jwks, format!("{}/jwks.json", served.issuer));
+        let verifier = verifier(&served);
+
+        let token = mint(&[
+            "--issuer",
+            &served.issuer,
+            "--sub",
+            "alice",
+            "--claims",
+            r#"{"scope": "read write", "tier": 1}"#,
+            "--claim",
+            "roles=[\"admin\"]",
+            "--claim",
+            "tier=2",
+            "--claim",
+            "team=blue",
+        ]);
+        let principal = verifier.verify(Credential::new(&token, Source::Bearer)).await.unwrap();
+        assert_eq!(principal.id(), "alice");
+        let claims = principal.claims();
+        assert_eq!(claims.get("roles"), Some(&json!(["admin"])));
+        assert_eq!(claims.get("tier"), Some(&json!(2)), "--claim wins over --claims");
+        assert_eq!(claims.get("team"), Some(&json!("blue")));
+        assert_eq!(claims.get("scope"), Some(&json!("read write")));
+
+        for alg in ["ES256", "PS384", "EdDSA"] {
+            let token = mint(&["--issuer", &served.issuer, "--alg", alg]);
+            let verified = verifier.verify(Credential::new(&token, Source::Bearer)).await;
+            assert_eq!(verified.unwrap().id(), "user-1", "{alg}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn minted_tokens_are_refused_when_expired_or_for_another_issuer() {
+        let served = serve_issuer();
+        let verifier = verifier(&served);
+        let expired = mint(&["--issuer", &served.issuer, "--expires-in", "-600"]);
+        let refused = verifier.verify(Credential::new(&expired, Source::Bearer)).await;
+        assert!(matches!(refused, Err(Error::Expired)), "{refused:?}");
+        let elsewhere = mint(&[]);
+        assert!(
+            verifier
+                .verify(Credential::new(&elsewhere, Source::Bearer))
+                .await
+                .is_err()
+        );
+        let other_audience = mint(&["--issuer", &served.issuer, "--audience", "someone-else"]);
+        assert!(
+            verifier
+                .verify(Credential::new(&other_audience, Source::Bearer))
+                .await
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_mint_flags_are_one_line_errors() {
+        assert_one_line_error(&run(&["mint", "--claim", "no-equals"]), "not name=value");
+        assert_one_line_error(&run(&["mint", "--claims", "[1]"]), "not a JSON object");
+        assert_one_line_error(&run(&["mint", "--alg", "none"]), "unknown algorithm");
+        assert_one_line_error(&run(&["mint", "--alg", "HS512"]), "HS256 only");
+        assert_one_line_error(&run(&["mint", "--expires-in", "soon"]), "--expires-in");
+    }
+
+    #[test]
+    fn the_help_says_the_keys_are_for_development_only() {
+        for command in ["mint", "serve-issuer"] {
+            let help = stdout(&run(&[command, "--help"]));
+            assert!(
+                help.contains("development only") && help.contains("fixed test keys"),
+                "{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_port_in_use_is_a_one_line_error() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port().to_string();
+        assert_one_line_error(&run(&["serve-issuer", "--port", &port]), "cannot listen on 127.0.0.1");
+    }
+}
+
+mod explain {
+    use super::issuer::{mint, serve_issuer};
+    use super::*;
+
+    fn table() -> String {
+        let table = json!({
+            "routes": {
+                "GET /public": {"optional": true},
+                "ANY /admin/{proxy+}": {"require": {"claim": "role", "eq": "admin"}}
+            },
+            "fallback": {"deny": true}
+        });
+        file("explain-table.json", &table.to_string())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_good_token_is_explained_step_by_step_and_allowed() {
+        let served = serve_issuer();
+        let token = mint(&["--issuer", &served.issuer, "--sub", "alice", "--claim", "role=admin"]);
+        let routes = table();
+        let output = run(&[
+            "explain",
+            &token,
+            "--issuer",
+            &served.issuer,
+            "--jwks",
+            &served.jwks,
+            "--audience",
+            "authorizer-test",
+            "--routes",
+            &routes,
+            "--route",
+            "GET /admin/users",
+        ]);
+        let out = stdout(&output);
+        assert!(output.status.success(), "{out} {}", stderr(&output));
+        for expected in [
+            "header: alg \"RS256\", kid \"rs256\", typ \"JWT\"",
+            "key: \"rs256\" (RSA)",
+            "clock skew allowed 60 s",
+            "audience: \"authorizer-test\" matches",
+            "verified; principal \"alice\"",
+            "decision: allowed",
+            "lambda authorizer: Allow",
+        ] {
+            assert!(out.contains(expected), "`{expected}` in {out}");
+        }
+        assert!(!out.contains(&token), "the token is never printed whole: {out}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_requirement_is_a_403_and_an_iam_deny() {
+        let served = serve_issuer();
+        let token = mint(&["--issuer", &served.issuer, "--claim", "role=viewer"]);
+        let output = run_with_stdin(
+            &[
+                "explain",
+                "--issuer",
+                &served.issuer,
+                "--jwks",
+                &served.jwks,
+                "--routes",
+                &table(),
+                "--route",
+                "DELETE /admin/x",
+            ],
+            &format!("Bearer {token}\n"),
+        );
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{out} {}", stderr(&output));
+        assert!(out.contains("requirement \"role\""), "{out}");
+        assert!(out.contains("decision: refused with 403"), "{out}");
+        assert!(
+            out.contains("response (rfc6750): 403") && out.contains("response (supertokens): 403"),
+            "{out}"
+        );
+        assert!(out.contains("lambda authorizer: Deny"), "{out}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_expired_token_is_refused_with_both_bodies() {
+        let served = serve_issuer();
+        let token = mint(&["--issuer", &served.issuer, "--expires-in", "-600"]);
+        let jwks_file = file(
+            "explain-jwks.json",
+            &String::from_utf8(run(&["jwks", &served.jwks]).stdout).unwrap(),
+        );
+        let _ = jwks_file;
+        let output = run(&[
+            "explain",
+            &token,
+            "--issuer",
+            &served.issuer,
+            "--jwks",
+            &served.jwks,
+            "--routes",
+            &table(),
+            "--route",
+            "GET /public",
+        ]);
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains("time: exp 600 s ago") || out.contains("time: exp 601 s ago"),
+            "{out}"
+        );
+        assert!(
+            out.contains("refused: ") && out.contains("response (rfc6750): 401"),
+            "{out}"
+        );
+        assert!(out.contains("WWW-Authenticate: Bearer"), "{out}");
+        assert!(
+            out.contains("refused before the route's rule"),
+            "an optional route does not rescue a bad token: {out}"
+        );
+        assert!(out.contains("`Unauthorized`"), "{out}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_configuration_file_gives_the_issuer_keys_and_style() {
+        let served = serve_issuer();
+        let config = format!(
+            "error_style = \"rfc6750\"\nleeway_secs = 5\n[[issuers]]\niss = \"{}\"\njwks_url = \"{}\"\naudiences = [\"authorizer-test\"]\n",
+            served.issuer, served.jwks
+        );
+        let config = file("explain.toml", &config);
+        let good = mint(&["--issuer", &served.issuer]);
+        let output = run(&["explain", &good, "--config", &config]);
+        let out = stdout(&output);
+        assert!(output.status.success(), "{out} {}", stderr(&output));
+        assert!(
+            out.contains("clock skew allowed 5 s") && out.contains("key: \"rs256\""),
+            "{out}"
+        );
+        let wrong_audience = mint(&["--issuer", &served.issuer, "--audience", "other"]);
+        let output = run(&["explain", &wrong_audience, "--config", &config]);
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{out}");
+        assert!(
+            out.contains("does not match") && out.contains("response (rfc6750): 401"),
+            "{out}"
+        );
+        assert!(!out.contains("supertokens"), "only the configured style: {out}");
+    }
+
+    #[test]
+    fn malformed_tokens_and_inputs_are_one_line_errors() {
+        let jwks = file("explain-empty.json", r#"{"keys": []}"#);
+        let args = |token: &'static str| vec!["explain", token, "--issuer", "https://idp.example", "--jwks"];
+        for (token, mentions) in [
+            ("not-a-token", "not a JWS"),
+            ("a.b.c", "not base64url"),
+            ("e30.W10.c2ln", "payload is not a JSON object"),
+        ] {
+            let mut argv = args(token);
+            argv.push(&jwks);
+            let output = run(&argv);
+            assert_one_line_error(&output, mentions);
+        }
+        let secret_looking = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc3ViamVjdCJ9";
+        let output = run(&[
+            "explain",
+            secret_looking,
+            "--issuer",
+            "https://idp.example",
+            "--jwks",
+            &jwks,
+        ]);
+        assert_one_line_error(&output, "2 part(s)");
+        assert!(!stderr(&output).contains(secret_looking));
+        assert_one_line_error(
+            &run(&["explain", "x.y.z", "--config", "/nonexistent.toml"]),
+            "not base64url",
+        );
+        assert_one_line_error(
+            &run_with_stdin(&["explain", "--config", "/nonexistent.toml"], ""),
+            "no token given",
+        );
+        let ok = "e30.e30.c2ln";
+        assert_one_line_error(
+            &run(&["explain", ok, "--config", "/nonexistent.toml"]),
+            "cannot read /nonexistent.toml",
+        );
+        let bad_config = file(
+            "explain-bad.json",
+            r#"{"issuers": [{"iss": "https://a", "jwks_ur": "x"}]}"#,
+        );
+        assert_one_line_error(&run(&["explain", ok, "--config", &bad_config]), "issuers[0]");
+        assert_one_line_error(
+            &run(&[
+                "explain",
+                ok,
+                "--issuer",
+                "https://a",
+                "--jwks",
+                &jwks,
+                "--routes",
+                &jwks,
+                "--route",
+                "nope",
+            ]),
+            "not `METHOD /path`",
+        );
+    }
+}

@@ -52,6 +52,9 @@ struct Setup {
     styles: Vec<ErrorStyle>,
 }
 
+/// A decoded JOSE header or claims set.
+type Object = Map<String, Value>;
+
 /// The library's default clock skew (`VerifierBuilder::leeway`).
 const DEFAULT_LEEWAY: u64 = 60;
 
@@ -158,7 +161,7 @@ fn read_token(argument: Option<&str>) -> Result<String, Failure> {
 }
 
 /// The header and claims, decoded without any check: only to show them.
-fn decode(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), Failure> {
+fn decode(token: &str) -> Result<(Object, Object), Failure> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(Failure(format!(
@@ -166,7 +169,7 @@ fn decode(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), Failu
             parts.len()
         )));
     }
-    let part = |index: usize, name: &str| -> Result<Map<String, Value>, Failure> {
+    let part = |index: usize, name: &str| -> Result<Object, Failure> {
         let bytes = URL_SAFE_NO_PAD
             .decode(parts[index])
             .map_err(|_| format!("the token's {name} is not base64url"))?;

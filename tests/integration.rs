@@ -36,6 +36,7 @@ mod support;
 mod access_token_profile;
 mod actix;
 mod attacks;
+mod cli;
 mod fuzz_regressions;
 mod grpc;
 mod grpc_bad_input;

@@ -302,6 +302,22 @@ pub const DEFAULT_MAX_LEN: usize = 8 * 1024;
 /// a credential the client sent on purpose beats one the browser attaches by
 /// itself. A location present twice (two cookies of the same name, two
 /// `Authorization` headers) is rejected rather than guessed at.
+///
+/// ```
+/// use authorizer::credential::{Credentials, Location};
+/// use authorizer::Source;
+///
+/// let rules = Credentials::default()
+///     .order([Location::Bearer, Location::Cookie("session".into())])
+///     .allowed_origins(["https://app.example.com"]);
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("cookie", "theme=dark; session=abc.def.ghi".parse().unwrap());
+/// let credential = rules.extract(&http::Method::GET, &headers)?.expect("a cookie");
+/// assert_eq!((credential.token(), credential.source()), ("abc.def.ghi", Source::Cookie));
+/// // The same cookie on a POST from an unknown page is refused (CSRF).
+/// assert!(rules.extract(&http::Method::POST, &headers).is_err());
+/// # Ok::<(), authorizer::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Credentials {
     order: Vec<Location>,

@@ -162,6 +162,17 @@ impl ClaimError {
 }
 
 /// How error bodies are written.
+///
+/// ```
+/// use authorizer::{Error, ErrorStyle};
+///
+/// let oauth = Error::Expired.to_response(ErrorStyle::Rfc6750);
+/// assert_eq!(oauth.status, 401);
+/// assert!(oauth.www_authenticate.unwrap().to_str().unwrap().contains("invalid_token"));
+/// let supertokens = Error::Expired.to_response(ErrorStyle::SuperTokens);
+/// assert!(supertokens.body.contains("try refresh token"));
+/// assert_eq!("rfc6750".parse::<ErrorStyle>(), Ok(ErrorStyle::Rfc6750));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ErrorStyle {

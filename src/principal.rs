@@ -116,6 +116,19 @@ impl ClaimTypeError {
 /// `id` (the `principalId`), the full `claims`, the OAuth `scopes`, a flat
 /// `context` of scalar values, and the `source` of the credential. Cloning is
 /// one reference-count increment.
+///
+/// ```
+/// use authorizer::{Principal, Source};
+///
+/// let claims = serde_json::json!({"sub": "user-1", "scope": "read:items", "tier": "gold"});
+/// let principal = Principal::new("user-1", Source::Bearer)
+///     .with_claims(claims.as_object().unwrap().clone())
+///     .with_scopes(vec!["read:items".into()]);
+/// assert_eq!(principal.id(), "user-1");
+/// assert!(principal.has_scope("read:items"));
+/// assert_eq!(principal.claim::<String>("tier")?, Some("gold".to_owned()));
+/// # Ok::<(), authorizer::ClaimTypeError>(())
+/// ```
 #[derive(Clone, PartialEq)]
 pub struct Principal {
     inner: Arc<Inner>,
@@ -303,6 +316,21 @@ pub enum ContextClaims {
 }
 
 /// How verified claims become a [`Principal`].
+///
+/// ```
+/// use authorizer::{ContextClaims, Issuer, PrincipalMapping, Verifier};
+///
+/// // The id from `email`, and only two claims in the flat context.
+/// let mapping = PrincipalMapping::default()
+///     .id_claim("email")
+///     .context(ContextClaims::Only(vec!["tenant".into(), "tier".into()]));
+/// let verifier = Verifier::builder()
+///     .issuer(Issuer::discover("https://auth.example.com"))
+///     .principal_mapping(mapping)
+///     .build()?;
+/// # let _ = verifier;
+/// # Ok::<(), authorizer::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalMapping {
     id_claim: String,

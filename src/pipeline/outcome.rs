@@ -12,6 +12,21 @@ use crate::telemetry::{self, Stage};
 
 /// Whether a request without a credential may pass. A bad credential is
 /// refused in both modes: a client that sent one must learn it is bad.
+///
+/// ```
+/// use authorizer::pipeline::{Mode, RequestParts};
+/// use authorizer::testing::TestIssuer;
+/// use authorizer::Authenticator;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let auth = Authenticator::new(TestIssuer::new().verifier());
+/// let headers = http::HeaderMap::new();
+/// let anonymous = RequestParts::new("GET", "/public", &headers);
+/// assert!(auth.authenticate(&anonymous, Mode::Optional).await.error().is_none());
+/// assert!(auth.authenticate(&anonymous, Mode::Required).await.error().is_some());
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// A request without a credential is refused (401).

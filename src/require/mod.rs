@@ -123,6 +123,20 @@ const EXPIRED: &str = "expired";
 /// [`step_up`] presets), or read it from a document with serde. Evaluating it does not
 /// allocate unless a check fails; clone it freely (it is plain data, and regexes
 /// share their compiled form).
+///
+/// ```
+/// use authorizer::require::{all, any, claim, scope};
+/// use authorizer::{Principal, Source};
+///
+/// let reports = all([
+///     claim("email_verified").eq(true),
+///     any([claim("roles").contains("admin"), scope("reports:read")]),
+/// ]);
+/// let claims = serde_json::json!({"email_verified": true, "roles": ["user"]});
+/// let caller = Principal::new("user-1", Source::Bearer).with_claims(claims.as_object().unwrap().clone());
+/// let denied = reports.evaluate(&caller).unwrap_err();
+/// assert_eq!(denied.errors.len(), 2, "both branches of `any` failed, each with its reason");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Requirement {
     id: Option<Box<str>>,

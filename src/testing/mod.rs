@@ -145,6 +145,22 @@ pub(crate) struct JwksResponse {
 }
 
 /// A token issuer for tests and demos. See the [module docs](self).
+///
+/// ```
+/// use authorizer::testing::TestIssuer;
+/// use authorizer::{Authenticator, Source};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let issuer = TestIssuer::start().await; // JWKS and discovery on 127.0.0.1
+/// let auth = Authenticator::new(issuer.verifier());
+/// let token = issuer.token().subject("user-1").claim("scope", "read:items".into()).sign();
+/// let outcome = auth.authenticate_token(&token, Source::Bearer).await;
+/// assert!(outcome.principal().unwrap().has_scope("read:items"));
+/// let expired = issuer.token().expires_in(-3600).sign();
+/// assert!(auth.authenticate_token(&expired, Source::Bearer).await.error().is_some());
+/// # }
+/// ```
 pub struct TestIssuer {
     keys: Arc<Vec<SigningKey>>,
     issuer: String,

@@ -18,6 +18,18 @@ use super::keys::{KeySet, Lookup};
 use crate::error::Error;
 
 /// How remote key sets are fetched and cached.
+///
+/// ```
+/// use std::time::Duration;
+/// use authorizer::{FetchPolicy, Issuer};
+///
+/// let issuer = Issuer::discover("https://auth.example.com").fetch_policy(FetchPolicy {
+///     cooldown: Duration::from_secs(60),
+///     timeout: Duration::from_secs(2),
+///     ..FetchPolicy::default()
+/// });
+/// # let _ = issuer;
+/// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchPolicy {

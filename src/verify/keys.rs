@@ -132,6 +132,19 @@ pub enum KeyError {
 /// bits, with a bad exponent or with the ROCA fingerprint (CVE-2017-15361: a
 /// modulus from a vulnerable generator, which can be factored), a `kid`
 /// shared by two keys) and keeps the rest.
+///
+/// ```
+/// use authorizer::{Algorithm, Issuer, KeySet, Verifier};
+/// # let pem = authorizer::testing::RSA_PUBLIC_PEM;
+///
+/// // A PEM public key for RS256 under the `kid` the issuer puts in its tokens.
+/// let keys = KeySet::new().with_pem(Algorithm::RS256, pem, Some("2026-01"))?;
+/// let verifier = Verifier::builder()
+///     .issuer(Issuer::static_keys("https://auth.example.com", keys).audience("orders"))
+///     .build()?;
+/// # let _ = verifier;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct KeySet {
     keys: Vec<VerifyingKey>,

@@ -61,7 +61,7 @@
 //!
 //! | variable | effect |
 //! | --- | --- |
-//! | `AUTHORIZER_ISSUER` | replaces the issuer list with this one issuer (keys by discovery, or `AUTHORIZER_JWKS_URL`) |
+//! | `AUTHORIZER_ISSUER` | replaces the issuer list with this one issuer (keys by discovery, or `AUTHORIZER_JWKS_URL`); a file's only issuer keeps its audiences, profile and fetch policy; over several issuers with audiences, `AUTHORIZER_AUDIENCE` must be set too |
 //! | `AUTHORIZER_JWKS_URL` | the key set of that issuer (only with `AUTHORIZER_ISSUER`) |
 //! | `AUTHORIZER_AUDIENCE` | replaces every issuer's audiences (comma-separated) |
 //! | `AUTHORIZER_ERROR_STYLE` | replaces `error_style` |
@@ -202,14 +202,35 @@ impl Config {
     fn with_vars(mut self, vars: &BTreeMap<String, String>) -> Result<Self, ConfigFileError> {
         let var = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
         if let Some(iss) = var("AUTHORIZER_ISSUER") {
+            // One issuer in the file: only its name and keys change, so its
+            // audience and profile still hold. Several: which one's settings
+            // to keep is a guess, so the audience must come with it.
+            let kept = match self.issuers.as_slice() {
+                [only] => only.clone(),
+                issuers => {
+                    if issuers.iter().any(|i| !i.audiences.is_empty()) && var("AUTHORIZER_AUDIENCE").is_none() {
+                        return Err(ConfigFileError::at(
+                            "AUTHORIZER_ISSUER",
+                            "replaces several issuers with audiences: set AUTHORIZER_AUDIENCE too",
+                        ));
+                    }
+                    IssuerConfig {
+                        iss: String::new(),
+                        discover: None,
+                        jwks_url: None,
+                        jwks_file: None,
+                        audiences: Vec::new(),
+                        access_token_profile: false,
+                        fetch: None,
+                    }
+                }
+            };
             self.issuers = vec![IssuerConfig {
                 iss: iss.to_owned(),
                 discover: None,
                 jwks_url: var("AUTHORIZER_JWKS_URL").map(str::to_owned),
                 jwks_file: None,
-                audiences: Vec::new(),
-                access_token_profile: false,
-                fetch: None,
+                ..kept
             }];
         } else if var("AUTHORIZER_JWKS_URL").is_some() {
             return Err(ConfigFileError::at(
@@ -308,6 +329,12 @@ impl IssuerConfig {
             self.jwks_url.is_some(),
             self.jwks_file.is_some(),
         ];
+        if self.discover == Some(false) && self.jwks_url.is_none() && self.jwks_file.is_none() {
+            return Err(ConfigFileError::at(
+                format!("{at}.discover"),
+                "`discover = false` needs `jwks_url` or `jwks_file`",
+            ));
+        }
         if sources.iter().filter(|set| **set).count() > 1 {
             return Err(ConfigFileError::at(
                 at,

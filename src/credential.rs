@@ -236,7 +236,9 @@ pub trait CredentialSource: Send + Sync + 'static {
     /// A name for logs and `Debug` (never the token).
     fn name(&self) -> &'static str;
 
-    /// The request's credential from this source, if it carries one.
+    /// The request's credential from this source, if it carries one. It may
+    /// be called more than once per request (the ambiguity rule reads every
+    /// location again), so it must have no side effects.
     fn read<'a>(&self, request: &CredentialRequest<'a>) -> Result<Option<Cow<'a, str>>, Error>;
 
     /// Whether browsers attach this credential to requests by themselves (as
@@ -379,7 +381,8 @@ impl Credentials {
         self
     }
 
-    /// Origins (`https://app.example.com`) whose unsafe cookie requests are allowed.
+    /// Origins (`https://app.example.com`) whose unsafe cookie requests are
+    /// allowed. `Origin: null` never matches, even if listed: any page can send it.
     pub fn allowed_origins(mut self, origins: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.csrf.allowed_origins = origins
             .into_iter()
@@ -474,6 +477,11 @@ impl Credentials {
             return false;
         };
         let origin = origin.trim().trim_end_matches('/');
+        // `null` is what sandboxed frames, `data:` pages and some redirects
+        // send: any page can produce it, so it proves nothing, configured or not.
+        if origin.eq_ignore_ascii_case("null") {
+            return false;
+        }
         self.csrf
             .allowed_origins
             .iter()
@@ -1052,6 +1060,11 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+        let with_null = Credentials::default().allowed_origins(["null"]);
+        assert!(matches!(
+            get_with(&with_null, Method::POST, &[cookie, ("origin", "null")]),
+            Err(Error::CsrfRejected)
+        ));
         let no_rid = c.accept_rid_header(false);
         assert!(matches!(
             get_with(&no_rid, Method::POST, &[cookie, ("rid", "x")]),

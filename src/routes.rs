@@ -416,6 +416,12 @@ impl RouteTable {
     /// The decision of every adapter's per-route check (and of the Lambda
     /// authorizer, which answers the same verdicts as a policy).
     ///
+    /// A `HEAD` request that no route names (an `ANY` route names it) is
+    /// judged by the rule for `GET`: axum's `get`, and many actix-web apps,
+    /// run the `GET` handler for `HEAD`, which the fallback rule must not
+    /// open. (An HTTP/2 WebSocket handshake is a `CONNECT`: name such routes
+    /// with `ANY`.)
+    ///
     /// ```
     /// use authorizer::pipeline::Authentication;
     /// use authorizer::require::scope;
@@ -445,7 +451,7 @@ impl RouteTable {
         path: &str,
     ) -> Result<Option<&'e Principal>, Rejection> {
         let found = Authentication::principal(extensions)?;
-        let error = match self.rule_for(method, path).check(found) {
+        let error = match self.rule_for(self.judged_method(method, path), path).check(found) {
             Verdict::Allowed => {
                 telemetry::decision(Stage::Authorize, Ok(found));
                 return Ok(found);
@@ -458,6 +464,18 @@ impl RouteTable {
         };
         telemetry::decision(Stage::Authorize, Err(&error));
         Err(Rejection::new(error, Authentication::style_of(extensions)))
+    }
+
+    /// The method a request is judged as. Routers run a `GET` handler for
+    /// `HEAD` (axum's `get`, and actix-web apps that route both to one
+    /// handler), so a `HEAD` no route names is judged by the `GET` route:
+    /// otherwise the fallback rule, often weaker, would let the handler run.
+    fn judged_method<'m>(&self, method: &'m str, path: &str) -> &'m str {
+        if method == "HEAD" && self.route_for(method, path).is_none() {
+            "GET"
+        } else {
+            method
+        }
     }
 
     pub(crate) fn route_for(&self, method: &str, path: &str) -> Option<&Route> {
@@ -712,6 +730,44 @@ mod tests {
         ] {
             assert_eq!(t.rule_for(method, path), &RouteRule::deny(), "{method} {path}");
         }
+    }
+
+    #[test]
+    fn a_head_no_route_names_is_judged_as_get() {
+        use crate::error::ErrorStyle;
+        use crate::principal::Source;
+        use crate::require::scope;
+
+        let routes = RouteTable::new()
+            .route("GET /admin", RouteRule::require(scope("admin")))
+            .unwrap()
+            .route("HEAD /probe", RouteRule::optional())
+            .unwrap()
+            .route("GET /probe", RouteRule::deny())
+            .unwrap()
+            .route("ANY /any", RouteRule::deny())
+            .unwrap()
+            .fallback(RouteRule::optional());
+        let mut user = http::Extensions::new();
+        Authentication::record(
+            &mut user,
+            ErrorStyle::Rfc6750,
+            Some(Principal::new("u", Source::Bearer)),
+        );
+        let status = |method: &str, path: &str| match routes.authorize(&user, method, path) {
+            Ok(_) => 200,
+            Err(rejection) => rejection.error().status().as_u16(),
+        };
+        // axum runs a `get` handler for HEAD: the GET route's rule, not the
+        // optional fallback, decides.
+        assert_eq!(status("HEAD", "/admin"), 403);
+        assert_eq!(status("GET", "/admin"), 403);
+        assert_eq!(status("HEAD", "/probe"), 200, "a HEAD route of its own wins");
+        assert_eq!(status("HEAD", "/any"), 403, "ANY names HEAD");
+        assert_eq!(status("HEAD", "/elsewhere"), 200, "the fallback, as for GET");
+        // The Lambda authorizer's own matching is untouched: API Gateway
+        // routes HEAD as a method of its own.
+        assert_eq!(routes.rule_for("HEAD", "/admin"), &RouteRule::optional());
     }
 
     #[test]

@@ -300,6 +300,11 @@ impl RequireMiddleware {
     /// Optional routes reach anonymous callers only behind an
     /// [`AuthMiddleware::optional`].
     ///
+    /// With actix-web's `NormalizePath`, register this middleware *before*
+    /// it (so it runs after it, on the normalized path): run first, it would
+    /// judge `//admin` or `/admin/` by the fallback rule, and `NormalizePath`
+    /// would then route the request to `/admin`.
+    ///
     /// ```
     /// use actix_web::{App, HttpResponse, web};
     /// use authorizer::actix::{AuthMiddleware, RequireMiddleware};

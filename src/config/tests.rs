@@ -117,6 +117,7 @@ fn errors_name_the_entry() {
             "issuers[0].jwks_file",
         ),
         (format!("algorithms = []\n{issuer}"), "algorithms"),
+        (format!("{issuer}discover = false"), "issuers[0].discover"),
     ];
     for (text, path) in cases {
         let result = toml(&text).and_then(|config| config.build());
@@ -205,6 +206,22 @@ fn the_environment_overrides_the_file() {
     );
     assert_eq!(replaced.issuers[0].audiences, ["api"]);
     assert_eq!(replaced.build().unwrap().style(), ErrorStyle::Rfc6750);
+
+    let several = file
+        .clone()
+        .with_vars(&vars(&[("AUTHORIZER_ISSUER", "https://c.example.com")]));
+    assert_eq!(
+        error_path(several),
+        "AUTHORIZER_ISSUER",
+        "several issuers with audiences: the audience must be said again"
+    );
+    let one = toml("[[issuers]]\niss = \"https://a.example.com\"\naudiences = [\"a\"]\naccess_token_profile = true")
+        .unwrap()
+        .with_vars(&vars(&[("AUTHORIZER_ISSUER", "https://staging.example.com")]))
+        .unwrap();
+    assert_eq!(one.issuers[0].iss, "https://staging.example.com");
+    assert_eq!(one.issuers[0].audiences, ["a"], "the only issuer keeps its audience");
+    assert!(one.issuers[0].access_token_profile, "and its profile");
 
     let bad_style = file.clone().with_vars(&vars(&[("AUTHORIZER_ERROR_STYLE", "xml")]));
     assert_eq!(error_path(bad_style), "AUTHORIZER_ERROR_STYLE");

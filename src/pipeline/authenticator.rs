@@ -191,11 +191,24 @@ impl Authenticator {
         let Some(verifier) = &self.verifier else {
             return self.decided(Ok(None), mode);
         };
-        telemetry::record_current("source", &tracing::field::debug(credential.source()));
+        // One look at the current span (the decide span, never a caller's);
+        // with no subscriber, nothing more: not even the `iss` lookup below.
+        let span = tracing::Span::current();
+        let traced = span
+            .metadata()
+            .is_some_and(|meta| meta.name() == telemetry::DECIDE_SPAN);
+        if traced {
+            span.record("source", tracing::field::debug(credential.source()));
+        }
         if let Some(principal) = verifier.cached(&credential) {
             // Only tokens whose `iss` matched a configured issuer are cached.
-            if let Some(iss) = principal.claims().get("iss").and_then(serde_json::Value::as_str) {
-                telemetry::record_current("issuer", &iss);
+            if let Some(iss) = principal
+                .claims()
+                .get("iss")
+                .and_then(serde_json::Value::as_str)
+                .filter(|_| traced)
+            {
+                span.record("issuer", iss);
             }
             return self.decided(Ok(Some(principal)), mode);
         }
@@ -203,7 +216,6 @@ impl Authenticator {
         let token = credential.token().to_owned();
         let source = credential.source();
         let style = self.style;
-        let span = tracing::Span::current();
         let verification = async move {
             #[cfg(feature = "metrics")]
             let started = std::time::Instant::now();

@@ -18,7 +18,10 @@ use crate::principal::Source;
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Location {
-    /// `Authorization: Bearer <token>` (scheme matched case-insensitively).
+    /// `Authorization: Bearer <token>`, or `Authorization: DPoP <token>` (a
+    /// sender-constrained token, RFC 9449, whose proof the binding stage
+    /// checks); schemes matched case-insensitively. The credential's
+    /// [`Source`] says which: [`Source::Bearer`] or [`Source::Dpop`].
     Bearer,
     /// A request header carrying the bare token (SuperTokens: `st-access-token`).
     Header(http::HeaderName),
@@ -107,9 +110,12 @@ impl Location {
         }
     }
 
-    fn read<'a, H: Headers>(&self, request: Request<'a, H>) -> Result<Option<Cow<'a, str>>, Error> {
-        Ok(match self {
-            Location::Bearer => bearer(request.headers)?.map(Cow::Borrowed),
+    fn read<'a, H: Headers>(&self, request: Request<'a, H>) -> Result<Option<(Cow<'a, str>, Source)>, Error> {
+        if let Location::Bearer = self {
+            return Ok(authorization(request.headers)?.map(|(token, source)| (Cow::Borrowed(token), source)));
+        }
+        let token = match self {
+            Location::Bearer => None,
             Location::Header(name) => only_value(request.headers, name.as_str())?
                 .map(str::trim)
                 .map(Cow::Borrowed),
@@ -121,7 +127,8 @@ impl Location {
                 target: request.target,
                 headers: request.headers,
             })?,
-        })
+        };
+        Ok(token.map(|token| (token, self.source())))
     }
 }
 
@@ -415,7 +422,9 @@ impl Credentials {
             headers,
         };
         for (index, location) in self.order.iter().enumerate() {
-            let Some(token) = location.read(request)? else { continue };
+            let Some((token, source)) = location.read(request)? else {
+                continue;
+            };
             if token.len() > self.max_len {
                 return Err(InvalidToken::TooLarge.into());
             }
@@ -428,10 +437,7 @@ impl Credentials {
             if location.is_ambient() && needs_csrf_proof(method, headers) && !self.csrf_proven(headers) {
                 return Err(Error::CsrfRejected);
             }
-            return Ok(Some(Credential {
-                token,
-                source: location.source(),
-            }));
+            return Ok(Some(Credential { token, source }));
         }
         Ok(None)
     }
@@ -668,17 +674,23 @@ fn only_value<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<Opt
         .ok_or_else(|| InvalidToken::Malformed.into())
 }
 
-fn bearer<H: Headers + ?Sized>(headers: &H) -> Result<Option<&str>, Error> {
+/// The token of `Authorization: Bearer` or `Authorization: DPoP`, with the
+/// scheme it came with.
+fn authorization<H: Headers + ?Sized>(headers: &H) -> Result<Option<(&str, Source)>, Error> {
     let Some(value) = only_value(headers, header::AUTHORIZATION.as_str())? else {
         return Ok(None);
     };
     let value = value.trim_start();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let source = if scheme.eq_ignore_ascii_case("bearer") {
+        Source::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        Source::Dpop
+    } else {
         // Another scheme (Basic, SigV4) is not ours to judge.
         return Ok(None);
-    }
-    Ok(Some(rest.trim()))
+    };
+    Ok(Some((rest.trim(), source)))
 }
 
 /// The value of cookie `name` across every `Cookie` header (HTTP/2 may split

@@ -42,3 +42,34 @@ pub(crate) fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
+
+/// The key utilities of the backend this crate's features name (the same
+/// backend [`ensure_provider`] installs), for digests outside signatures.
+fn key_utils() -> &'static jsonwebtoken::crypto::KeyUtils {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+    #[cfg(all(feature = "rust-crypto", not(feature = "aws-lc-rs")))]
+    let provider = &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER;
+    &provider.key_utils
+}
+
+/// SHA-256 of `data`. Empty if the backend refused (it never does for
+/// SHA-256): an empty digest matches no thumbprint or hash, so a refusal
+/// fails closed.
+pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
+    (key_utils().compute_digest)(data, jsonwebtoken::jwk::ThumbprintHash::SHA256).unwrap_or_default()
+}
+
+/// `base64url(SHA-256(data))`, unpadded: the form of `ath`, `jkt` and `x5t#S256`.
+pub(crate) fn sha256_base64url(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256(data))
+}
+
+/// HMAC-SHA-256 of `message` under `secret`, base64url unpadded; `None` if
+/// the backend refused.
+pub(crate) fn hmac_sha256(secret: &[u8], message: &[u8]) -> Option<String> {
+    ensure_provider();
+    let key = jsonwebtoken::EncodingKey::from_secret(secret);
+    jsonwebtoken::crypto::sign(message, &key, jsonwebtoken::Algorithm::HS256).ok()
+}

@@ -34,6 +34,17 @@ pub enum Error {
     /// A principal was asked for but no authentication layer ran: a server bug.
     #[error("no authentication layer ran for this request (add AuthLayer or the actix middleware)")]
     MissingLayer,
+    /// The request's DPoP proof is missing or not valid for it (RFC 9449 §4.3).
+    #[error("invalid DPoP proof: {0}")]
+    InvalidProof(InvalidProof),
+    /// The DPoP proof lacks the server's current nonce (RFC 9449 §9): the
+    /// client should send the request again with a proof holding this one.
+    #[error("the DPoP proof needs the server's current nonce")]
+    UseDpopNonce(String),
+    /// The shared DPoP replay store could not answer: the proof's freshness
+    /// is unknown, so the request is refused (503).
+    #[error("the DPoP replay store is unavailable")]
+    ReplayStoreUnavailable,
 }
 
 /// Why a presented credential was rejected. For logs only: clients see one generic message.
@@ -82,6 +93,70 @@ pub enum InvalidToken {
     /// Older than the configured maximum token age.
     #[error("token too old")]
     TooOld,
+    /// A sender-constrained token (`cnf.jkt`) was presented as a bearer
+    /// token, or an unbound token with the `DPoP` scheme.
+    #[error("token binding does not fit the scheme")]
+    Binding,
+    /// The DPoP proof's key is not the key the token is bound to (`cnf.jkt`).
+    #[error("proof key does not match the token's binding")]
+    KeyMismatch,
+    /// A certificate-bound token (`cnf.x5t#S256`) came without the client
+    /// certificate it is bound to.
+    #[error("client certificate does not match the token's binding")]
+    Certificate,
+    /// The authorization scheme is not allowed here (`DPoP` where DPoP is
+    /// off, `Bearer` where DPoP is required).
+    #[error("authorization scheme not allowed")]
+    Scheme,
+}
+
+/// Why a DPoP proof was rejected (RFC 9449 §4.3). For logs only: clients see
+/// `invalid_dpop_proof` and one generic message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidProof {
+    /// The `DPoP` scheme came without a `DPoP` header.
+    #[error("no proof")]
+    Missing,
+    /// More than one `DPoP` header.
+    #[error("more than one proof")]
+    Multiple,
+    /// Larger than any proof a client makes.
+    #[error("proof too large")]
+    TooLarge,
+    /// Not a compact JWS with JSON header and claims (duplicates refused).
+    #[error("malformed proof")]
+    Malformed,
+    /// `typ` is not `dpop+jwt`, or the header has `crit`.
+    #[error("not a DPoP proof")]
+    Type,
+    /// `alg` is not on the allow-list (never `none`, never HMAC).
+    #[error("algorithm not allowed")]
+    Algorithm,
+    /// `jwk` is missing, holds private parts, or does not fit `alg`.
+    #[error("unusable proof key")]
+    Key,
+    /// The signature does not verify with the proof's own `jwk`.
+    #[error("bad proof signature")]
+    Signature,
+    /// `jti`, `htm`, `htu` or `iat` is missing or of the wrong type.
+    #[error("required proof claim missing")]
+    MissingClaim,
+    /// `htm` is not the request's method.
+    #[error("method does not match")]
+    Method,
+    /// `htu` is not the request's URL.
+    #[error("URL does not match")]
+    Url,
+    /// `iat` is outside the accepted window.
+    #[error("issued outside the accepted window")]
+    IssuedAt,
+    /// `ath` is missing or not the hash of the presented access token.
+    #[error("access token hash does not match")]
+    AccessTokenHash,
+    /// The same `jti` was seen within the window.
+    #[error("proof replayed")]
+    Replayed,
 }
 
 /// The claim requirements a principal failed.
@@ -225,6 +300,8 @@ impl ErrorResponse {
 
 const INVALID_TOKEN_DESCRIPTION: &str = "the access token is invalid";
 const EXPIRED_DESCRIPTION: &str = "the access token expired";
+const INVALID_PROOF_DESCRIPTION: &str = "the DPoP proof is invalid";
+const USE_NONCE_DESCRIPTION: &str = "the DPoP proof must carry the nonce this server provides";
 const FORBIDDEN_DESCRIPTION: &str = "the credential does not meet this route's requirements";
 
 impl Error {
@@ -233,10 +310,14 @@ impl Error {
     /// [`status_in`](Error::status_in)).
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::MissingCredential | Error::InvalidToken(_) | Error::Expired => StatusCode::UNAUTHORIZED,
+            Error::MissingCredential
+            | Error::InvalidToken(_)
+            | Error::Expired
+            | Error::InvalidProof(_)
+            | Error::UseDpopNonce(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(Denied { step_up: Some(_), .. }) => StatusCode::UNAUTHORIZED,
             Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable | Error::ReplayStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -274,8 +355,10 @@ impl Error {
                 "step-up authentication required: sign in again, more strongly or more recently"
             }
             Error::Forbidden(_) => "the credential does not meet this method's requirements",
-            Error::KeysUnavailable => "the service cannot verify credentials right now",
+            Error::KeysUnavailable | Error::ReplayStoreUnavailable => "the service cannot verify credentials right now",
             Error::MissingLayer => "internal server error",
+            Error::InvalidProof(_) => INVALID_PROOF_DESCRIPTION,
+            Error::UseDpopNonce(_) => USE_NONCE_DESCRIPTION,
         }
     }
 
@@ -297,6 +380,12 @@ impl Error {
                 format!(r#"Bearer error="invalid_token", error_description="{INVALID_TOKEN_DESCRIPTION}""#)
             }
             Error::Expired => format!(r#"Bearer error="invalid_token", error_description="{EXPIRED_DESCRIPTION}""#),
+            Error::InvalidProof(_) => {
+                format!(r#"DPoP error="invalid_dpop_proof", error_description="{INVALID_PROOF_DESCRIPTION}""#)
+            }
+            Error::UseDpopNonce(_) => {
+                format!(r#"DPoP error="use_dpop_nonce", error_description="{USE_NONCE_DESCRIPTION}""#)
+            }
             Error::Forbidden(Denied {
                 step_up: Some(step_up),
                 missing_scopes,
@@ -350,10 +439,12 @@ impl Error {
                 }
                 return body;
             }
-            Error::KeysUnavailable => (
+            Error::KeysUnavailable | Error::ReplayStoreUnavailable => (
                 "temporarily_unavailable",
                 "the service cannot verify credentials right now",
             ),
+            Error::InvalidProof(_) => ("invalid_dpop_proof", INVALID_PROOF_DESCRIPTION),
+            Error::UseDpopNonce(_) => ("use_dpop_nonce", USE_NONCE_DESCRIPTION),
             Error::MissingLayer => ("server_error", "internal server error"),
         };
         json!({ "error": error, "error_description": description })
@@ -361,14 +452,16 @@ impl Error {
 
     fn supertokens_body(&self) -> Value {
         match self {
-            Error::MissingCredential | Error::InvalidToken(_) => json!({ "message": "unauthorised" }),
+            Error::MissingCredential | Error::InvalidToken(_) | Error::InvalidProof(_) | Error::UseDpopNonce(_) => {
+                json!({ "message": "unauthorised" })
+            }
             Error::Expired => json!({ "message": "try refresh token" }),
             Error::CsrfRejected => json!({ "message": "anti-csrf check failed" }),
             Error::Forbidden(denied) => json!({
                 "message": "invalid claim",
                 "claimValidationErrors": denied.errors,
             }),
-            Error::KeysUnavailable => json!({ "message": "service unavailable" }),
+            Error::KeysUnavailable | Error::ReplayStoreUnavailable => json!({ "message": "service unavailable" }),
             Error::MissingLayer => json!({ "message": "internal server error" }),
         }
     }
@@ -423,6 +516,12 @@ fn scope_token_list(scopes: &[String]) -> String {
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+impl From<InvalidProof> for Error {
+    fn from(reason: InvalidProof) -> Self {
+        Error::InvalidProof(reason)
+    }
 }
 
 impl From<InvalidToken> for Error {

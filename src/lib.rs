@@ -4,6 +4,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The core: no framework, no transport.
+pub mod binding;
 pub mod config;
 pub mod credential;
 mod crypto;

@@ -16,6 +16,8 @@ use serde_json::{Map, Value};
 pub enum Source {
     /// `Authorization: Bearer <token>`.
     Bearer,
+    /// `Authorization: DPoP <token>` with a `DPoP` proof (RFC 9449), checked.
+    Dpop,
     /// A session cookie (SuperTokens' `sAccessToken` by default).
     Cookie,
     /// A named request header (SuperTokens' `st-access-token` by default).
@@ -46,6 +48,7 @@ impl Source {
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Bearer => "bearer",
+            Source::Dpop => "dpop",
             Source::Cookie => "cookie",
             Source::Header => "header",
             Source::Query => "query",

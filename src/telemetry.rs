@@ -90,7 +90,7 @@ macro_rules! static_key {
     }};
 }
 
-use crate::error::{Error, InvalidToken};
+use crate::error::{Error, InvalidProof, InvalidToken};
 use crate::principal::Principal;
 
 /// Counter: decisions, by `stage`, `outcome` and `reason`.
@@ -165,7 +165,29 @@ pub(crate) fn classify(result: Result<Option<&Principal>, &Error>) -> (&'static 
             InvalidToken::ClaimType => "claim_type",
             InvalidToken::Type => "type",
             InvalidToken::TooOld => "too_old",
+            InvalidToken::Binding => "binding",
+            InvalidToken::KeyMismatch => "key_mismatch",
+            InvalidToken::Certificate => "certificate",
+            InvalidToken::Scheme => "scheme",
         }),
+        Error::InvalidProof(reason) => unauthenticated(match reason {
+            InvalidProof::Missing => "proof_missing",
+            InvalidProof::Multiple => "proof_multiple",
+            InvalidProof::TooLarge => "proof_too_large",
+            InvalidProof::Malformed => "proof_malformed",
+            InvalidProof::Type => "proof_type",
+            InvalidProof::Algorithm => "proof_algorithm",
+            InvalidProof::Key => "proof_key",
+            InvalidProof::Signature => "proof_signature",
+            InvalidProof::MissingClaim => "proof_missing_claim",
+            InvalidProof::Method => "proof_method",
+            InvalidProof::Url => "proof_url",
+            InvalidProof::IssuedAt => "proof_iat",
+            InvalidProof::AccessTokenHash => "proof_ath",
+            InvalidProof::Replayed => "proof_replayed",
+        }),
+        Error::UseDpopNonce(_) => unauthenticated("use_dpop_nonce"),
+        Error::ReplayStoreUnavailable => ("unavailable", "replay_store_unavailable"),
         Error::CsrfRejected => ("forbidden", "csrf"),
         Error::Forbidden(_) => ("forbidden", "requirement"),
         Error::KeysUnavailable => ("unavailable", "keys_unavailable"),

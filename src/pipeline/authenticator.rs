@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::Upstream;
 use super::outcome::{Attempt, Mode, Outcome, Verification};
 use super::parts::RequestParts;
+use crate::binding::{Binding, Checked, Evidence};
 use crate::credential::Headers;
 use crate::credential::{Credential, Credentials};
 use crate::error::{Error, ErrorStyle, InvalidToken};
@@ -31,6 +32,7 @@ pub struct Authenticator {
     verifier: Option<Verifier>,
     upstream: Option<Arc<dyn Upstream>>,
     credentials: Arc<Credentials>,
+    binding: Arc<Binding>,
     style: ErrorStyle,
 }
 
@@ -40,6 +42,7 @@ impl fmt::Debug for Authenticator {
             .field("verifier", &self.verifier)
             .field("upstream", &self.upstream.is_some())
             .field("credentials", &self.credentials)
+            .field("binding", &self.binding)
             .field("style", &self.style)
             .finish()
     }
@@ -59,6 +62,7 @@ impl Authenticator {
             verifier: Some(verifier),
             upstream: None,
             credentials: Arc::new(Credentials::default()),
+            binding: Arc::new(Binding::default()),
             style: ErrorStyle::default(),
         }
     }
@@ -71,6 +75,7 @@ impl Authenticator {
             verifier: None,
             upstream: Some(Arc::new(upstream)),
             credentials: Arc::new(Credentials::default()),
+            binding: Arc::new(Binding::default()),
             style: ErrorStyle::default(),
         }
     }
@@ -86,6 +91,19 @@ impl Authenticator {
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Arc::new(credentials);
         self
+    }
+
+    /// How sender-constrained tokens are checked: the DPoP mode, proof
+    /// rules, replay store, nonces, public URL, certificate sources (see
+    /// [`binding`](crate::binding)). Default: [`Binding::default`].
+    pub fn binding(mut self, binding: Binding) -> Self {
+        self.binding = Arc::new(binding);
+        self
+    }
+
+    /// The sender-constraint rules.
+    pub fn binding_rules(&self) -> &Binding {
+        &self.binding
     }
 
     /// How errors are rendered.
@@ -145,7 +163,10 @@ impl Authenticator {
             .credentials
             .extract_from(parts.method(), parts.target(), parts.headers())
         {
-            Ok(Some(credential)) => self.verify(credential, mode),
+            Ok(Some(credential)) => match self.binding.evidence(parts, credential.source()) {
+                Ok(evidence) => self.verify(credential, evidence, mode),
+                Err(error) => self.decided(Err(error), mode),
+            },
             Ok(None) => self.decided(Ok(None), mode),
             Err(error) => self.decided(Err(error), mode),
         }
@@ -167,12 +188,20 @@ impl Authenticator {
             if token.len() > self.credentials.max_len_bytes() {
                 return self.decided(Err(InvalidToken::TooLarge.into()), Mode::Required);
             }
-            self.verify(Credential::new(token, source), Mode::Required)
+            match self.binding.evidence_of_token(source) {
+                Ok(evidence) => self.verify(Credential::new(token, source), evidence, Mode::Required),
+                Err(error) => self.decided(Err(error), Mode::Required),
+            }
         })
     }
 
     fn decided(&self, result: Result<Option<Principal>, Error>, mode: Mode) -> Attempt {
         Attempt::Ready(Outcome::new(result, mode, self.style))
+    }
+
+    /// A cached principal after a binding stage decided at once.
+    fn bound(&self, bound: Result<Option<String>, Error>, principal: Principal, mode: Mode) -> Attempt {
+        Attempt::Ready(bind_outcome(bound, principal, mode, self.style))
     }
 
     /// The principal an upstream source established, if configured and present.
@@ -185,9 +214,10 @@ impl Authenticator {
         upstream.principal(parts.extensions()?, mapping)
     }
 
-    /// The verification stage: a cache hit is decided at once; a miss runs
-    /// in a [`Verification`] that owns a copy of the token.
-    fn verify(&self, credential: Credential<'_>, mode: Mode) -> Attempt {
+    /// The verification stage, then the binding stage: a cache hit is
+    /// decided at once (unless a shared replay store must be asked); a miss
+    /// runs in a [`Verification`] that owns a copy of the token.
+    fn verify(&self, credential: Credential<'_>, evidence: Evidence, mode: Mode) -> Attempt {
         let Some(verifier) = &self.verifier else {
             return self.decided(Ok(None), mode);
         };
@@ -210,23 +240,52 @@ impl Authenticator {
             {
                 span.record("issuer", iss);
             }
-            return self.decided(Ok(Some(principal)), mode);
+            return match self.binding.check(&evidence, credential.token(), &principal) {
+                Checked::Done(bound) => self.bound(bound, principal, mode),
+                Checked::Shared(question) => {
+                    let style = self.style;
+                    let answer = async move {
+                        let outcome = bind_outcome(question.run().await, principal, mode, style);
+                        telemetry::record_outcome(&tracing::Span::current(), outcome.result());
+                        outcome
+                    };
+                    Attempt::Pending(Verification::new(tracing::Instrument::instrument(answer, span)))
+                }
+            };
         }
         let verifier = verifier.clone();
+        let binding = self.binding.clone();
         let token = credential.token().to_owned();
         let source = credential.source();
         let style = self.style;
         let verification = async move {
             #[cfg(feature = "metrics")]
             let started = std::time::Instant::now();
-            let verified = verifier.verify_missed(Credential::new(&token, source)).await;
-            let outcome = Outcome::new(verified.map(Some), mode, style);
+            let outcome = match verifier.verify_missed(Credential::new(&token, source)).await {
+                Ok(principal) => {
+                    let bound = match binding.check(&evidence, &token, &principal) {
+                        Checked::Done(bound) => bound,
+                        Checked::Shared(question) => question.run().await,
+                    };
+                    bind_outcome(bound, principal, mode, style)
+                }
+                Err(error) => Outcome::new(Err(error), mode, style),
+            };
             #[cfg(feature = "metrics")]
             telemetry::verification_time(outcome.result(), started.elapsed());
             telemetry::record_outcome(&tracing::Span::current(), outcome.result());
             outcome
         };
         Attempt::Pending(Verification::new(tracing::Instrument::instrument(verification, span)))
+    }
+}
+
+/// The outcome of a verified principal after the binding stage: the
+/// principal (with a nonce to offer), or the binding's refusal.
+fn bind_outcome(bound: Result<Option<String>, Error>, principal: Principal, mode: Mode, style: ErrorStyle) -> Outcome {
+    match bound {
+        Ok(offer) => Outcome::new(Ok(Some(principal)), mode, style).offering(offer),
+        Err(error) => Outcome::new(Err(error), mode, style),
     }
 }
 

@@ -58,6 +58,7 @@ pub enum Mode {
 pub struct Outcome {
     style: ErrorStyle,
     result: Result<Option<Principal>, Error>,
+    dpop_nonce: Option<String>,
 }
 
 impl Outcome {
@@ -72,7 +73,24 @@ impl Outcome {
             tracing::debug!(%error, "request rejected");
         }
         telemetry::decision(Stage::Authenticate, result.as_ref().map(Option::as_ref));
-        Outcome { style, result }
+        Outcome {
+            style,
+            result,
+            dpop_nonce: None,
+        }
+    }
+
+    /// Adds the DPoP nonce to offer on a successful answer.
+    pub(crate) fn offering(mut self, nonce: Option<String>) -> Self {
+        self.dpop_nonce = nonce;
+        self
+    }
+
+    /// The `DPoP-Nonce` a successful answer should carry: the server's nonce
+    /// rotated since the client's proof took it (RFC 9449 §8.2). Adapters
+    /// add it to the response; `None` almost always.
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        self.dpop_nonce.as_deref()
     }
 
     /// The principal, if authenticated.

@@ -2,6 +2,7 @@
 
 use http::HeaderMap;
 
+use crate::binding::ClientCertificate;
 use crate::credential::{Headers, is_safe};
 
 /// What the pipeline reads from a request: the method, the request target as
@@ -117,13 +118,17 @@ impl<'a, H: Headers + ?Sized> RequestParts<'a, H> {
 
 impl<'a> RequestParts<'a, HeaderMap> {
     /// The parts of an `http` request (tower, axum, hyper, tonic, `lambda_http`),
-    /// with its extensions.
+    /// with its extensions, and the [`ClientCertificate`] the server put there.
     pub fn from_request<B>(request: &'a http::Request<B>) -> Self {
         let uri = request.uri();
         let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
-        RequestParts::new(request.method().as_str(), target, request.headers())
+        let parts = RequestParts::new(request.method().as_str(), target, request.headers())
             .with_origin(uri.scheme_str(), uri.authority().map(|a| a.as_str()))
-            .with_extensions(request.extensions())
+            .with_extensions(request.extensions());
+        match request.extensions().get::<ClientCertificate>() {
+            Some(certificate) => parts.with_client_certificate(certificate.der()),
+            None => parts,
+        }
     }
 }
 

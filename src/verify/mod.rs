@@ -4,7 +4,7 @@ mod cache;
 #[cfg(feature = "remote-keys")]
 mod jwks;
 pub(crate) mod keys;
-mod token;
+pub(crate) mod token;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -173,6 +173,9 @@ pub enum ConfigError {
     /// `none` or another algorithm that is never allowed.
     #[error("algorithm list is empty")]
     NoAlgorithm,
+    /// A sender-constraint setting ([`binding`](crate::binding)) cannot be used.
+    #[error("sender constraints: {0}")]
+    Binding(&'static str),
     /// The HTTP client could not be built.
     #[cfg(feature = "remote-keys")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]

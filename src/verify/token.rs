@@ -74,13 +74,14 @@ impl<'a> Parts<'a> {
         })
     }
 
+    /// Every header member, parsed strictly: UTF-8 throughout and unique
+    /// member names, known or not (RFC 7515 §4, RFC 8725 §3.7).
+    pub(crate) fn header_members(&self) -> Result<Map<String, Value>, Error> {
+        strict_object(&decode(self.header)?)
+    }
+
     pub(crate) fn header(&self) -> Result<Header, Error> {
-        let bytes = decode(self.header)?;
-        // One strict parse of the whole header: UTF-8 throughout and unique member
-        // names, known or not (RFC 7515 §4, RFC 8725 §3.7).
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let members = de.deserialize_map(StrictMap).map_err(|_| InvalidToken::Malformed)?;
-        de.end().map_err(|_| InvalidToken::Malformed)?;
+        let members = self.header_members()?;
         // RFC 7515 §4.1.11: a `crit` we do not implement must be rejected; we implement none.
         // RFC 7797 `b64` changes what the signature covers. Present at all (even `null`) is refused.
         if members.contains_key("crit") || members.contains_key("b64") {
@@ -102,12 +103,16 @@ impl<'a> Parts<'a> {
     }
 
     pub(crate) fn claims(&self) -> Result<Map<String, Value>, Error> {
-        let bytes = decode(self.payload)?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let claims = de.deserialize_map(StrictMap).map_err(|_| InvalidToken::Malformed)?;
-        de.end().map_err(|_| InvalidToken::Malformed)?;
-        Ok(claims)
+        strict_object(&decode(self.payload)?)
     }
+}
+
+/// One JSON object with unique member names, and nothing after it.
+fn strict_object(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let object = de.deserialize_map(StrictMap).map_err(|_| InvalidToken::Malformed)?;
+    de.end().map_err(|_| InvalidToken::Malformed)?;
+    Ok(object)
 }
 
 use serde::Deserializer as _;

@@ -80,12 +80,11 @@ pub(crate) fn from_proxy_header(value: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let text = std::str::from_utf8(value).ok()?.trim();
-    let escaped_pem = if text.starts_with("-----") {
-        text
-    } else {
-        envoy_cert(text)?
-    };
-    der_from_pem(&percent_decode(escaped_pem)?)
+    let decoded = percent_decode(text)?;
+    if decoded.starts_with("-----BEGIN") {
+        return der_from_pem(&decoded);
+    }
+    der_from_pem(&percent_decode(envoy_cert(text)?)?)
 }
 
 /// The `Cert` member of a one-element `x-forwarded-client-cert` value.

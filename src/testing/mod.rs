@@ -22,7 +22,10 @@
 //! # }
 //! ```
 
+mod dpop;
 mod server;
+
+pub use dpop::{DpopKey, ProofBuilder};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -449,6 +452,31 @@ impl TokenBuilder<'_> {
     pub fn without(mut self, name: &str) -> Self {
         self.claims.remove(name);
         self
+    }
+
+    /// Binds the token to a client's DPoP key: `cnf.jkt` is its thumbprint
+    /// (RFC 9449 §6.1). Such a token is accepted only with the `DPoP` scheme
+    /// and a proof signed by that key.
+    pub fn bound_to(self, key: &DpopKey) -> Self {
+        self.claim("cnf", json!({ "jkt": key.thumbprint() }))
+    }
+
+    /// Binds the token to a client certificate (DER): `cnf.x5t#S256` is its
+    /// thumbprint (RFC 8705 §3.1). Such a token is accepted only over a
+    /// connection presenting that certificate.
+    ///
+    /// ```
+    /// use authorizer::testing::TestIssuer;
+    ///
+    /// # let der = b"\x30\x82...";
+    /// let token = TestIssuer::new().token().bound_to_certificate(der).sign();
+    /// # let _ = token;
+    /// ```
+    pub fn bound_to_certificate(self, der: &[u8]) -> Self {
+        self.claim(
+            "cnf",
+            json!({ "x5t#S256": crate::binding::certificate_thumbprint(der) }),
+        )
     }
 
     /// Sets `sub`.

@@ -32,7 +32,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{ClaimError, Denied, Error, Rejection};
+use crate::binding::DpopMode;
+use crate::error::{ClaimError, Denied, Error, InvalidToken, Rejection};
 use crate::pipeline::{Authentication, RequestExtensions};
 use crate::principal::Principal;
 use crate::require::Requirement;
@@ -49,6 +50,10 @@ pub enum Verdict {
     /// The caller may not call the route (a 403): every check it failed, or,
     /// for a [`RouteRule::deny`] route, one named `route`.
     Denied(Denied),
+    /// The caller's authorization scheme is not the route's
+    /// [DPoP mode](RouteRule::dpop)'s (a 401): `DPoP` where it is off, another
+    /// where it is required.
+    WrongScheme,
 }
 
 impl Verdict {
@@ -62,10 +67,12 @@ impl Verdict {
 ///
 /// The data form (JSON, TOML, any serde format) is an object with at most one key:
 /// `{}` (a valid session), `{"optional": true}`, `{"require": <requirement>}`
-/// (the [requirement data form](crate::require#data-form)) or `{"deny": true}`.
+/// (the [requirement data form](crate::require#data-form)) or `{"deny": true}`;
+/// and a [DPoP mode](RouteRule::dpop) beside it: `{"dpop": "required"}`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RouteRule {
     access: Access,
+    dpop: Option<DpopMode>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -84,6 +91,7 @@ impl RouteRule {
     pub fn optional() -> Self {
         RouteRule {
             access: Access::Optional,
+            dpop: None,
         }
     }
 
@@ -91,6 +99,7 @@ impl RouteRule {
     pub fn session() -> Self {
         RouteRule {
             access: Access::Session,
+            dpop: None,
         }
     }
 
@@ -98,12 +107,44 @@ impl RouteRule {
     pub fn require(requirement: impl Into<Arc<Requirement>>) -> Self {
         RouteRule {
             access: Access::Require(requirement.into()),
+            dpop: None,
         }
     }
 
     /// Nobody may call (for the table's [fallback](RouteTable::fallback), say).
     pub fn deny() -> Self {
-        RouteRule { access: Access::Deny }
+        RouteRule {
+            access: Access::Deny,
+            dpop: None,
+        }
+    }
+
+    /// Which authorization schemes this route takes from an authenticated
+    /// caller: [`DpopMode::Required`] refuses every credential but a DPoP-bound
+    /// token with its proof, [`DpopMode::Off`] refuses the `DPoP` scheme. A
+    /// route can only narrow what the authentication layer's
+    /// [`Binding`](crate::binding::Binding) takes. Unset: whatever the layer took.
+    ///
+    /// ```
+    /// use authorizer::binding::DpopMode;
+    /// use authorizer::routes::{RouteRule, RouteTable, Verdict};
+    /// use authorizer::{Principal, Source};
+    ///
+    /// let routes = RouteTable::new()
+    ///     .route("POST /payments", RouteRule::session().dpop(DpopMode::Required))?;
+    /// let rule = routes.rule_for("POST", "/payments");
+    /// assert_eq!(rule.check(Some(&Principal::new("u1", Source::Bearer))), Verdict::WrongScheme);
+    /// assert_eq!(rule.check(Some(&Principal::new("u1", Source::Dpop))), Verdict::Allowed);
+    /// # Ok::<(), authorizer::routes::RouteError>(())
+    /// ```
+    pub fn dpop(mut self, mode: DpopMode) -> Self {
+        self.dpop = Some(mode);
+        self
+    }
+
+    /// The route's DPoP mode, if it sets one.
+    pub fn dpop_mode(&self) -> Option<DpopMode> {
+        self.dpop
     }
 
     /// Whether a request without a credential passes.
@@ -135,6 +176,11 @@ impl RouteRule {
     /// assert_eq!(denied.missing_scopes, ["read:items"]);
     /// ```
     pub fn check(&self, who: Option<&Principal>) -> Verdict {
+        if let (Some(mode), Some(principal)) = (self.dpop, who)
+            && !mode.admits(principal.source())
+        {
+            return Verdict::WrongScheme;
+        }
         match (&self.access, who) {
             (Access::Optional, _) | (Access::Session, Some(_)) => Verdict::Allowed,
             (Access::Require(requirement), Some(principal)) => match requirement.evaluate(principal) {
@@ -161,20 +207,25 @@ struct RuleDoc {
     require: Option<Requirement>,
     #[serde(default)]
     deny: bool,
+    #[serde(default)]
+    dpop: Option<DpopMode>,
 }
 
 impl<'de> Deserialize<'de> for RouteRule {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let doc = RuleDoc::deserialize(deserializer)?;
-        match (doc.optional, doc.require, doc.deny) {
-            (false, None, false) => Ok(RouteRule::session()),
-            (true, None, false) => Ok(RouteRule::optional()),
-            (false, Some(requirement), false) => Ok(RouteRule::require(requirement)),
-            (false, None, true) => Ok(RouteRule::deny()),
-            _ => Err(de::Error::custom(
-                "a route rule takes one of `optional`, `require` and `deny`",
-            )),
-        }
+        let rule = match (doc.optional, doc.require, doc.deny) {
+            (false, None, false) => RouteRule::session(),
+            (true, None, false) => RouteRule::optional(),
+            (false, Some(requirement), false) => RouteRule::require(requirement),
+            (false, None, true) => RouteRule::deny(),
+            _ => {
+                return Err(de::Error::custom(
+                    "a route rule takes one of `optional`, `require` and `deny`",
+                ));
+            }
+        };
+        Ok(RouteRule { dpop: doc.dpop, ..rule })
     }
 }
 
@@ -187,6 +238,9 @@ impl Serialize for RouteRule {
             Access::Session => {}
             Access::Require(requirement) => map.serialize_entry("require", &**requirement)?,
             Access::Deny => map.serialize_entry("deny", &true)?,
+        }
+        if let Some(mode) = &self.dpop {
+            map.serialize_entry("dpop", mode)?;
         }
         map.end()
     }
@@ -457,6 +511,7 @@ impl RouteTable {
                 return Ok(found);
             }
             Verdict::Unauthenticated => Error::MissingCredential,
+            Verdict::WrongScheme => Error::InvalidToken(InvalidToken::Scheme),
             Verdict::Denied(denied) => {
                 tracing::debug!(failed = denied.errors.len(), "claim requirements not met");
                 Error::Forbidden(denied)

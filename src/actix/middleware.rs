@@ -162,10 +162,12 @@ fn next<S, B>(outcome: Outcome, request: ServiceRequest, service: &S) -> AuthSta
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>>,
 {
+    let nonce = outcome.dpop_nonce().map(str::to_owned);
     let recorded = outcome.record(&mut *request.extensions_mut());
     match recorded {
         Ok(()) => AuthState::Calling {
             future: service.call(request),
+            nonce,
         },
         Err(rejection) => AuthState::Rejected {
             response: Some(reject(request, &rejection)),
@@ -200,6 +202,8 @@ pin_project! {
         Calling {
             #[pin]
             future: S::Future,
+            // A rotated DPoP nonce the response offers the client.
+            nonce: Option<String>,
         },
         Rejected {
             response: Option<ServiceResponse<EitherBody<B>>>,
@@ -217,8 +221,17 @@ where
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
-                AuthStateProj::Calling { future } => {
-                    return future.poll(cx).map_ok(ServiceResponse::map_into_left_body);
+                AuthStateProj::Calling { future, nonce } => {
+                    let mut response = std::task::ready!(future.poll(cx))?;
+                    if let Some(value) = nonce
+                        .take()
+                        .and_then(|nonce| actix_web::http::header::HeaderValue::from_str(&nonce).ok())
+                    {
+                        response
+                            .headers_mut()
+                            .insert(actix_web::http::header::HeaderName::from_static("dpop-nonce"), value);
+                    }
+                    return Poll::Ready(Ok(response.map_into_left_body()));
                 }
                 AuthStateProj::Rejected { response } => {
                     return Poll::Ready(Ok(response.take().expect("AuthFuture polled after completion")));

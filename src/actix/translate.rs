@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
+use crate::binding::ClientCertificate;
 use crate::credential::Headers;
 use crate::error::{ErrorResponse, Rejection};
 use crate::pipeline::{RequestExtensions, RequestParts};
@@ -41,12 +42,17 @@ impl RequestExtensions for Extensions {
     }
 }
 
-/// The pipeline's input from an actix request.
+/// The pipeline's input from an actix request, with the [`ClientCertificate`]
+/// the server's `on_connect` put in the connection data.
 pub(super) fn parts_of(request: &HttpRequest) -> RequestParts<'_, HeaderMap> {
     let uri = request.uri();
     let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    RequestParts::new(request.method().as_str(), target, request.headers())
-        .with_origin(uri.scheme_str(), uri.authority().map(|a| a.as_str()))
+    let parts = RequestParts::new(request.method().as_str(), target, request.headers())
+        .with_origin(uri.scheme_str(), uri.authority().map(|a| a.as_str()));
+    match request.conn_data::<ClientCertificate>() {
+        Some(certificate) => parts.with_client_certificate(certificate.der()),
+        None => parts,
+    }
 }
 
 /// The core's rendering as an actix response: same status, headers and body.

@@ -14,7 +14,7 @@ use super::answer::{AuthorizerAnswer, HttpApiAnswer};
 use super::event::{AnyEvent, Event};
 use super::policy::{self, Reach};
 use crate::Authenticator;
-use crate::error::{Error, Rejection};
+use crate::error::{Error, InvalidToken, Rejection};
 use crate::pipeline::{Mode, RequestParts};
 use crate::principal::{Principal, Source};
 use crate::routes::{RouteTable, Verdict};
@@ -379,6 +379,11 @@ impl LambdaAuthorizer {
                 tracing::debug!(%route, "Lambda authorizer: no credential, Unauthorized");
                 return Err(AuthorizerError::Unauthorized);
             }
+            Verdict::WrongScheme => {
+                telemetry::decision(Stage::Authorize, Err(&Error::InvalidToken(InvalidToken::Scheme)));
+                tracing::debug!(%route, "Lambda authorizer: scheme not allowed on this route, Unauthorized");
+                return Err(AuthorizerError::Unauthorized);
+            }
             Verdict::Denied(denied) => {
                 let error = Error::Forbidden(denied);
                 telemetry::decision(Stage::Authorize, Err(&error));
@@ -404,7 +409,14 @@ impl LambdaAuthorizer {
     async fn authenticate(&self, event: &Event) -> Result<Option<Principal>, Error> {
         // `$connect` reaches the credential rules as a method of its own: not
         // a safe one, so a cookie session needs proof that it is not cross-site.
-        let parts = RequestParts::new(&event.arn.method, &event.target, &event.headers);
+        // The URL the client used (a DPoP proof's `htu`): https, the event's
+        // domain (else its `Host` header), the path with the stage.
+        let parts = RequestParts::new(&event.arn.method, &event.target, &event.headers)
+            .with_origin(Some("https"), event.domain.as_deref());
+        let parts = match &event.client_certificate {
+            Some(der) => parts.with_client_certificate(der),
+            None => parts,
+        };
         let found = self
             .auth
             .authenticate(&parts, Mode::Optional)

@@ -12,15 +12,23 @@ use serde_json::{Map, Value};
 
 use super::authorizer::AuthorizerError;
 use super::query;
+use crate::binding::der_from_pem;
 use crate::credential::Headers;
 
 /// An event, read: the request it stands for.
 pub(super) struct Event {
     pub(super) arn: Arn,
     pub(super) headers: EventHeaders,
-    /// The ARN's path and the event's query (`/me?token=...`): the request
-    /// target the pipeline reads a query credential from.
+    /// The path the client used (the request context's, with the stage or
+    /// a custom domain's base path; else the ARN's) and the event's query
+    /// (`/prod/me?token=...`): the request target the pipeline reads a query
+    /// credential from, and a DPoP proof's `htu` is checked against.
     pub(super) target: String,
+    /// The host the client used (`requestContext.domainName`, else the
+    /// `Host` header the pipeline reads itself).
+    pub(super) domain: Option<String>,
+    /// The client certificate (DER) of API Gateway's mutual TLS.
+    pub(super) client_certificate: Option<Vec<u8>>,
 }
 
 /// An event of any of the three shapes API Gateway sends a Lambda authorizer.
@@ -54,6 +62,8 @@ impl Event {
             target: arn.path.clone(),
             arn,
             headers: EventHeaders::Token(token),
+            domain: None,
+            client_certificate: None,
         })
     }
 
@@ -73,13 +83,22 @@ impl Event {
             &event.multi_value_query_string_parameters
         };
         let query = query::encode_pairs(parameters.iter())?;
+        let context = &event.request_context;
+        let certificate = context
+            .identity
+            .as_ref()
+            .and_then(|identity| identity.client_cert.as_ref())
+            .and_then(|cert| cert.client_cert_pem.as_deref());
         Ok(Event {
-            target: target(&arn, &query),
+            target: target(context.path.as_deref(), &arn, &query),
             arn,
             headers: EventHeaders::Request {
                 headers,
                 cookies: Vec::new(),
             },
+            // REST events name no domain: the `Host` header does.
+            domain: None,
+            client_certificate: certificate.and_then(der_from_pem),
         })
     }
 
@@ -93,23 +112,32 @@ impl Event {
         }
         let arn = Arn::parse(&required(event.route_arn, "routeArn")?)?;
         let query = query::from_raw(event.raw_query_string.as_deref().unwrap_or(""))?;
+        let certificate = event
+            .request_context
+            .authentication
+            .as_ref()
+            .and_then(|authentication| authentication.client_cert.as_ref())
+            .and_then(|cert| cert.client_cert_pem.as_deref());
         Ok(Event {
-            target: target(&arn, &query),
+            target: target(event.raw_path.as_deref(), &arn, &query),
             arn,
             headers: EventHeaders::Request {
                 headers: event.headers,
                 cookies: event.cookies,
             },
+            domain: event.request_context.domain_name.clone(),
+            client_certificate: certificate.and_then(der_from_pem),
         })
     }
 }
 
-/// The ARN's path, with the query if there is one.
-fn target(arn: &Arn, query: &str) -> String {
+/// The path the client used (else the ARN's), with the query if there is one.
+fn target(path: Option<&str>, arn: &Arn, query: &str) -> String {
+    let path = path.filter(|path| path.starts_with('/')).unwrap_or(&arn.path);
     if query.is_empty() {
-        arn.path.clone()
+        path.to_owned()
     } else {
-        format!("{}?{query}", arn.path)
+        format!("{path}?{query}")
     }
 }
 

@@ -13,6 +13,9 @@ use super::body::ResponseBody;
 use super::rejection_response;
 use crate::pipeline::{Attempt, Authenticator, Mode, Outcome, RequestParts, Verification};
 
+/// The header a server hands DPoP nonces out in (RFC 9449 §8.1).
+const DPOP_NONCE: http::HeaderName = http::HeaderName::from_static("dpop-nonce");
+
 /// A tower [`Layer`] that authenticates every request and puts the
 /// [`Principal`](crate::Principal) in its extensions (with the
 /// [principal protocol](crate::pipeline::Authentication)'s marker).
@@ -149,6 +152,8 @@ pin_project! {
         Calling {
             #[pin]
             future: S::Future,
+            // A rotated DPoP nonce the response offers the client.
+            nonce: Option<http::HeaderValue>,
         },
         Rejected {
             response: Option<Response<bytes::Bytes>>,
@@ -182,9 +187,13 @@ fn next<S, B, ResBody>(outcome: Outcome, mut request: Request<B>, inner: &mut S)
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
 {
+    let nonce = outcome
+        .dpop_nonce()
+        .and_then(|nonce| http::HeaderValue::from_str(nonce).ok());
     match outcome.record(request.extensions_mut()) {
         Ok(()) => State::Calling {
             future: inner.call(request),
+            nonce,
         },
         Err(rejection) => State::Rejected {
             response: Some(rejection_response(&rejection, &request)),
@@ -202,8 +211,12 @@ where
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
-                StateProj::Calling { future } => {
-                    return future.poll(cx).map_ok(|response| response.map(ResponseBody::inner));
+                StateProj::Calling { future, nonce } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    if let Some(nonce) = nonce.take() {
+                        response.headers_mut().insert(DPOP_NONCE, nonce);
+                    }
+                    return Poll::Ready(Ok(response.map(ResponseBody::inner)));
                 }
                 StateProj::Rejected { response } => {
                     let response = response.take().expect("AuthFuture polled after completion");

@@ -221,6 +221,24 @@ impl Binding {
         Ok(self)
     }
 
+    /// What RFC 9728 §2 metadata says of DPoP: the proof algorithms (unless
+    /// DPoP is off), and whether DPoP-bound tokens are required.
+    pub(crate) fn metadata(&self) -> serde_json::Map<String, Value> {
+        let mut members = serde_json::Map::new();
+        if self.mode != DpopMode::Off {
+            let algs: Vec<Value> = self
+                .algorithms
+                .iter()
+                .map(|alg| Value::from(format!("{alg:?}")))
+                .collect();
+            members.insert("dpop_signing_alg_values_supported".into(), Value::Array(algs));
+        }
+        if self.mode == DpopMode::Required {
+            members.insert("dpop_bound_access_tokens_required".into(), Value::Bool(true));
+        }
+        members
+    }
+
     /// The accepted proof algorithms, in the order configured (the `algs` of
     /// the `DPoP` challenge).
     pub fn proof_algorithms(&self) -> &[Algorithm] {

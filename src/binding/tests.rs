@@ -471,3 +471,51 @@ async fn the_url_comes_from_trusted_forwarded_headers_only() {
         Some(Error::InvalidProof(InvalidProof::Url))
     ));
 }
+
+#[test]
+fn challenges_name_the_schemes_each_mode_takes_in_both_styles() {
+    let issuer = TestIssuer::new();
+    for style in [crate::ErrorStyle::Rfc6750, crate::ErrorStyle::SuperTokens] {
+        let challenges = |mode: DpopMode, error: &Error| {
+            let auth = Authenticator::new(issuer.verifier())
+                .binding(
+                    Binding::new()
+                        .dpop(mode)
+                        .algorithms([Algorithm::ES256, Algorithm::EdDSA])
+                        .unwrap(),
+                )
+                .error_style(style);
+            let response = auth.renderer().render(error);
+            assert_eq!(response.status, 401, "{style:?} {mode:?} {error}");
+            let challenges: Vec<String> = response
+                .www_authenticate
+                .iter()
+                .map(|value| value.to_str().unwrap().to_owned())
+                .collect();
+            (challenges, response)
+        };
+        let (missing, _) = challenges(DpopMode::Allowed, &Error::MissingCredential);
+        assert_eq!(missing, ["Bearer", r#"DPoP algs="ES256 EdDSA""#]);
+        let (missing, _) = challenges(DpopMode::Required, &Error::MissingCredential);
+        assert_eq!(missing, [r#"DPoP algs="ES256 EdDSA""#]);
+        let (missing, _) = challenges(DpopMode::Off, &Error::MissingCredential);
+        assert_eq!(missing, ["Bearer"]);
+        let (invalid, _) = challenges(DpopMode::Allowed, &InvalidToken::KeyMismatch.into());
+        assert_eq!(invalid.len(), 2);
+        assert!(invalid[0].starts_with(r#"Bearer error="invalid_token""#));
+        assert!(
+            invalid[1].starts_with(r#"DPoP error="invalid_token""#) && invalid[1].ends_with(r#"algs="ES256 EdDSA""#)
+        );
+        let (proof, response) = challenges(DpopMode::Allowed, &InvalidProof::Replayed.into());
+        assert_eq!(proof.len(), 1, "a proof's error concerns DPoP alone");
+        assert!(proof[0].starts_with(r#"DPoP error="invalid_dpop_proof""#));
+        assert!(!response.body.contains("replay"), "the reason stays in the logs");
+        let (nonce, response) = challenges(DpopMode::Allowed, &Error::UseDpopNonce("1.abc".into()));
+        assert!(nonce[0].starts_with(r#"DPoP error="use_dpop_nonce""#));
+        assert_eq!(response.headers["dpop-nonce"], "1.abc");
+        if style == crate::ErrorStyle::Rfc6750 {
+            let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+            assert_eq!(body["error"], "use_dpop_nonce");
+        }
+    }
+}

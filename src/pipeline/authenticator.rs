@@ -9,8 +9,9 @@ use super::parts::RequestParts;
 use crate::binding::{Binding, Checked, Evidence};
 use crate::credential::Headers;
 use crate::credential::{Credential, Credentials};
-use crate::error::{Error, ErrorStyle, InvalidToken};
+use crate::error::{Error, ErrorFormat, ErrorRenderer, ErrorStyle, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping, Source};
+use crate::resource::ResourceMetadata;
 use crate::telemetry;
 use crate::verify::Verifier;
 
@@ -33,7 +34,7 @@ pub struct Authenticator {
     upstream: Option<Arc<dyn Upstream>>,
     credentials: Arc<Credentials>,
     binding: Arc<Binding>,
-    style: ErrorStyle,
+    renderer: ErrorRenderer,
 }
 
 impl fmt::Debug for Authenticator {
@@ -43,7 +44,7 @@ impl fmt::Debug for Authenticator {
             .field("upstream", &self.upstream.is_some())
             .field("credentials", &self.credentials)
             .field("binding", &self.binding)
-            .field("style", &self.style)
+            .field("renderer", &self.renderer)
             .finish()
     }
 }
@@ -56,14 +57,23 @@ impl From<Verifier> for Authenticator {
 
 impl Authenticator {
     /// Verifies credentials with `verifier`; default credential rules and
-    /// SuperTokens-style errors.
+    /// SuperTokens-style errors. When the verifier guards a
+    /// [protected resource](crate::resource), every challenge points to its
+    /// metadata.
     pub fn new(verifier: Verifier) -> Self {
+        let renderer = match verifier.protected_resource() {
+            // A resource's URL was checked when it was built: it always quotes.
+            Some(resource) => ErrorRenderer::default()
+                .resource_metadata(&resource.metadata_url())
+                .unwrap_or_default(),
+            None => ErrorRenderer::default(),
+        };
         Authenticator {
             verifier: Some(verifier),
             upstream: None,
             credentials: Arc::new(Credentials::default()),
             binding: Arc::new(Binding::default()),
-            style: ErrorStyle::default(),
+            renderer: renderer.with_schemes(&Binding::default()),
         }
     }
 
@@ -76,7 +86,7 @@ impl Authenticator {
             upstream: Some(Arc::new(upstream)),
             credentials: Arc::new(Credentials::default()),
             binding: Arc::new(Binding::default()),
-            style: ErrorStyle::default(),
+            renderer: ErrorRenderer::default().with_schemes(&Binding::default()),
         }
     }
 
@@ -95,8 +105,11 @@ impl Authenticator {
 
     /// How sender-constrained tokens are checked: the DPoP mode, proof
     /// rules, replay store, nonces, public URL, certificate sources (see
-    /// [`binding`](crate::binding)). Default: [`Binding::default`].
+    /// [`binding`](crate::binding)). Default: [`Binding::default`]. The
+    /// challenges of refusals follow: `Bearer` unless DPoP is required,
+    /// `DPoP algs="..."` unless it is off.
     pub fn binding(mut self, binding: Binding) -> Self {
+        self.renderer = self.renderer.with_schemes(&binding);
         self.binding = Arc::new(binding);
         self
     }
@@ -106,21 +119,41 @@ impl Authenticator {
         &self.binding
     }
 
-    /// How errors are rendered.
+    /// Writes refusal bodies in a built-in style.
     pub fn error_style(mut self, style: ErrorStyle) -> Self {
-        self.style = style;
+        self.renderer = self.renderer.with_style(style);
         self
     }
 
-    /// The configured error style.
-    pub fn style(&self) -> ErrorStyle {
-        self.style
+    /// Writes refusal bodies with an API's own [`ErrorFormat`]; the status and
+    /// `WWW-Authenticate` challenges stay the protocol's.
+    pub fn error_format(mut self, format: impl ErrorFormat) -> Self {
+        self.renderer = self.renderer.with_format(format);
+        self
+    }
+
+    /// How refusals are written: the style or format, and the challenges.
+    pub fn renderer(&self) -> &ErrorRenderer {
+        &self.renderer
     }
 
     /// Whether an [`Upstream`] source is configured.
     #[cfg_attr(not(feature = "actix-web"), allow(dead_code))]
     pub(crate) fn has_upstream(&self) -> bool {
         self.upstream.is_some()
+    }
+
+    /// The RFC 9728 metadata document of the verifier's
+    /// [protected resource](crate::resource), with the defaults filled in:
+    /// `authorization_servers` (the configured issuers) and
+    /// `bearer_methods_supported` (where credentials are read). `None` when
+    /// no resource is configured.
+    pub fn resource_metadata(&self) -> Option<ResourceMetadata> {
+        let verifier = self.verifier.as_ref()?;
+        let resource = verifier.protected_resource()?;
+        let issuers: Vec<&str> = verifier.issuer_ids().collect();
+        let document = resource.document(&issuers, &self.credentials.bearer_methods(), self.binding.metadata());
+        Some(ResourceMetadata::new(resource, &document))
     }
 
     /// The verifier, unless this authenticator only reads upstream principals.
@@ -196,12 +229,12 @@ impl Authenticator {
     }
 
     fn decided(&self, result: Result<Option<Principal>, Error>, mode: Mode) -> Attempt {
-        Attempt::Ready(Outcome::new(result, mode, self.style))
+        Attempt::Ready(Outcome::new(result, mode, self.renderer.clone()))
     }
 
     /// A cached principal after a binding stage decided at once.
     fn bound(&self, bound: Result<Option<String>, Error>, principal: Principal, mode: Mode) -> Attempt {
-        Attempt::Ready(bind_outcome(bound, principal, mode, self.style))
+        Attempt::Ready(bind_outcome(bound, principal, mode, self.renderer.clone()))
     }
 
     /// The principal an upstream source established, if configured and present.
@@ -243,9 +276,9 @@ impl Authenticator {
             return match self.binding.check(&evidence, credential.token(), &principal) {
                 Checked::Done(bound) => self.bound(bound, principal, mode),
                 Checked::Shared(question) => {
-                    let style = self.style;
+                    let renderer = self.renderer.clone();
                     let answer = async move {
-                        let outcome = bind_outcome(question.run().await, principal, mode, style);
+                        let outcome = bind_outcome(question.run().await, principal, mode, renderer);
                         telemetry::record_outcome(&tracing::Span::current(), outcome.result());
                         outcome
                     };
@@ -257,7 +290,7 @@ impl Authenticator {
         let binding = self.binding.clone();
         let token = credential.token().to_owned();
         let source = credential.source();
-        let style = self.style;
+        let renderer = self.renderer.clone();
         let verification = async move {
             #[cfg(feature = "metrics")]
             let started = std::time::Instant::now();
@@ -267,9 +300,9 @@ impl Authenticator {
                         Checked::Done(bound) => bound,
                         Checked::Shared(question) => question.run().await,
                     };
-                    bind_outcome(bound, principal, mode, style)
+                    bind_outcome(bound, principal, mode, renderer)
                 }
-                Err(error) => Outcome::new(Err(error), mode, style),
+                Err(error) => Outcome::new(Err(error), mode, renderer),
             };
             #[cfg(feature = "metrics")]
             telemetry::verification_time(outcome.result(), started.elapsed());
@@ -282,10 +315,15 @@ impl Authenticator {
 
 /// The outcome of a verified principal after the binding stage: the
 /// principal (with a nonce to offer), or the binding's refusal.
-fn bind_outcome(bound: Result<Option<String>, Error>, principal: Principal, mode: Mode, style: ErrorStyle) -> Outcome {
+fn bind_outcome(
+    bound: Result<Option<String>, Error>,
+    principal: Principal,
+    mode: Mode,
+    renderer: ErrorRenderer,
+) -> Outcome {
     match bound {
-        Ok(offer) => Outcome::new(Ok(Some(principal)), mode, style).offering(offer),
-        Err(error) => Outcome::new(Err(error), mode, style),
+        Ok(offer) => Outcome::new(Ok(Some(principal)), mode, renderer).offering(offer),
+        Err(error) => Outcome::new(Err(error), mode, renderer),
     }
 }
 

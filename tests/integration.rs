@@ -42,6 +42,7 @@ mod access_token_profile;
 mod actix;
 mod attacks;
 mod cli;
+mod dpop;
 mod fuzz_regressions;
 mod grpc;
 mod grpc_bad_input;

@@ -574,3 +574,33 @@ async fn certificate_bound_tokens_with_the_certificate_handed_over_per_connectio
         assert_eq!(response.status(), status, "{connection:?}");
     }
 }
+
+/// The header values of a printed `curl` line (`-H 'Name: value'`).
+fn curl_headers(line: &str) -> Vec<(String, String)> {
+    line.split(" -H '")
+        .skip(1)
+        .filter_map(|part| part.split_once('\'').map(|(header, _)| header))
+        .filter_map(|header| header.split_once(": "))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_quickstart_dpop_lines_do_what_they_say_on_both_servers() {
+    let issuer = TestIssuer::new();
+    // The demo servers' binding: plain HTTP on 127.0.0.1.
+    let auth = Authenticator::new(issuer.verifier()).binding(Binding::new().default_scheme("http"));
+    for base in servers(auth).await {
+        let lines = crate::support::dpop_lines(&base, &issuer);
+        let mut statuses = Vec::new();
+        for line in &lines {
+            let url = line.rsplit(' ').next().unwrap();
+            let mut request = client().get(url);
+            for (name, value) in curl_headers(line) {
+                request = request.header(name, value);
+            }
+            statuses.push(request.send().await.unwrap().status().as_u16());
+        }
+        assert_eq!(statuses, [200, 401, 401], "{base}");
+    }
+}

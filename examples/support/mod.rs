@@ -7,14 +7,19 @@
 //! - `AUTHORIZER_JWKS_URL`: its JWKS (default: OIDC discovery from the issuer)
 //! - `AUTHORIZER_AUDIENCE`: accepted audiences, comma-separated
 //! - `AUTHORIZER_ERROR_STYLE`: `rfc6750` or `supertokens` (default)
+//! - `AUTHORIZER_DPOP`: `off`, `allowed` (default) or `required`: which
+//!   authorization schemes are taken (DPoP-bound tokens are never taken as bearer)
+//! - `AUTHORIZER_PUBLIC_URL`: the URL clients use (DPoP proofs name it), when a
+//!   proxy stands in front; default: `http://` and the request's `Host`
 
 #![allow(dead_code)]
 
 use std::time::SystemTime;
 
+use authorizer::binding::{Binding, DpopMode};
 use authorizer::credential::{Credentials, DEFAULT_COOKIE, DEFAULT_HEADER, DEFAULT_PROTOCOL_MARKER, Location};
 use authorizer::resource::ProtectedResource;
-use authorizer::testing::TestIssuer;
+use authorizer::testing::{DpopKey, TestIssuer};
 use authorizer::{Authenticator, ErrorStyle, Issuer, Principal, Verifier, VerifierBuilder};
 use serde_json::json;
 
@@ -99,10 +104,28 @@ async fn from_env_guarding(default_port: u16, resource: Option<ProtectedResource
         }
     };
     Ok(Demo {
-        authenticator: Authenticator::new(verifier).error_style(style),
+        authenticator: Authenticator::new(verifier)
+            .binding(binding_from_env()?)
+            .error_style(style),
         port,
         test_issuer,
     })
+}
+
+/// `AUTHORIZER_DPOP` and `AUTHORIZER_PUBLIC_URL`. The demo servers speak
+/// plain HTTP on 127.0.0.1, so a proof's `htu` is `http://` and the `Host`.
+fn binding_from_env() -> Result<Binding, String> {
+    let mode: DpopMode = match var("AUTHORIZER_DPOP") {
+        Some(mode) => mode.parse().map_err(|e| format!("AUTHORIZER_DPOP: {e}"))?,
+        None => DpopMode::Allowed,
+    };
+    let binding = Binding::new().dpop(mode).default_scheme("http");
+    match var("AUTHORIZER_PUBLIC_URL") {
+        Some(url) => binding
+            .public_url(&url)
+            .map_err(|e| format!("AUTHORIZER_PUBLIC_URL: {e}")),
+        None => Ok(binding),
+    }
 }
 
 fn guarding(builder: VerifierBuilder, resource: Option<ProtectedResource>) -> VerifierBuilder {
@@ -274,6 +297,44 @@ pub fn print_curl_lines(base: &str, issuer: &TestIssuer) {
     println!("websocat {} {ws}/ws", bearer(&t.user));
     println!("websocat --protocol 'access_token, {}' {ws}/ws", t.user);
     println!("# in a browser: new WebSocket('{ws}/ws', ['access_token', token])");
+    print_dpop_lines(base, issuer);
+}
+
+/// The demo client's DPoP key: the token of [`dpop_lines`] is bound to it.
+pub fn demo_dpop_key() -> DpopKey {
+    DpopKey::es256()
+}
+
+/// `curl` lines with a DPoP-bound token (RFC 9449): with its proof (200),
+/// the same proof again (401, a replay), and the token as a bearer token
+/// (401: a bound token is never a bearer token).
+pub fn dpop_lines(base: &str, issuer: &TestIssuer) -> [String; 3] {
+    let key = demo_dpop_key();
+    let token = issuer
+        .token()
+        .subject("user-1")
+        .bound_to(&key)
+        .expires_in(24 * 3600)
+        .sign();
+    let me = format!("{base}/me");
+    let proof = key.proof("GET", &me).access_token(&token).sign();
+    let with_proof = format!("curl -i -H 'Authorization: DPoP {token}' -H 'DPoP: {proof}' {me}");
+    [
+        with_proof.clone(),
+        with_proof,
+        format!("curl -i -H 'Authorization: Bearer {token}' {me}"),
+    ]
+}
+
+fn print_dpop_lines(base: &str, issuer: &TestIssuer) {
+    let [first, replay, bearer] = dpop_lines(base, issuer);
+    println!();
+    println!("# DPoP (AUTHORIZER_DPOP=off|allowed|required): a token bound to the demo client's key;");
+    println!("# each proof is good once, within 60 s of start (200, then 401 invalid_dpop_proof)");
+    println!("{first}");
+    println!("{replay}");
+    println!("# the bound token as a bearer token (401 invalid_token, in every mode)");
+    println!("{bearer}");
 }
 
 /// The WebSocket close code `/ws` ends a connection with when the caller's

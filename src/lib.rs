@@ -19,7 +19,8 @@ mod verify;
 
 /// Configurations for common identity providers (Auth0, Amazon Cognito,
 /// Keycloak, Microsoft Entra ID, Firebase, Okta, SuperTokens), testing your
-/// own handlers, running several instances, and coming from `jwt-authorizer`.
+/// own handlers, sender-constrained tokens (DPoP, mutual TLS), running
+/// several instances, and coming from `jwt-authorizer`.
 #[doc = include_str!("../docs/cookbook.md")]
 pub mod cookbook {}
 

@@ -604,3 +604,110 @@ async fn the_quickstart_dpop_lines_do_what_they_say_on_both_servers() {
         assert_eq!(statuses, [200, 401, 401], "{base}");
     }
 }
+
+/// A TLS server on 127.0.0.1 (rustls, client certificates of the test CA
+/// asked for but optional) serving `router`, handing each connection's
+/// client certificate to every request as a [`ClientCertificate`]: what the
+/// cookbook tells users to do. Returns the port.
+async fn tls_server(router: Router) -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    let read = |name: &str| std::fs::read(fixture_path(&format!("tls/{name}"))).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(&read("ca.pem")).unwrap())
+        .unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(&read("server.pem")).unwrap()],
+            PrivateKeyDer::from_pem_slice(&read("server.key")).unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, router) = (acceptor.clone(), router.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let certificate = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|chain| chain.first())
+                    .map(|der| ClientCertificate::new(der.as_ref().to_vec()));
+                let service = hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+                    if let Some(certificate) = &certificate {
+                        request.extensions_mut().insert(certificate.clone());
+                    }
+                    router.clone().oneshot(request.map(axum::body::Body::new))
+                });
+                let io = hyper_util::rt::TokioIo::new(tls);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+/// A client trusting the test CA, presenting `identity` (a fixture's
+/// certificate and key), if any.
+fn tls_client(identity: Option<&str>) -> reqwest::Client {
+    let read = |name: &str| std::fs::read(fixture_path(&format!("tls/{name}"))).unwrap();
+    let mut builder = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_only([reqwest::Certificate::from_pem(&read("ca.pem")).unwrap()]);
+    if let Some(name) = identity {
+        let pem = [read(&format!("{name}.pem")), read(&format!("{name}.key"))].concat();
+        builder = builder.identity(reqwest::Identity::from_pem(&pem).unwrap());
+    }
+    builder.build().unwrap()
+}
+
+#[tokio::test]
+async fn a_real_tls_client_certificate_binds_the_token() {
+    let issuer = TestIssuer::new();
+    let der = der_of(&std::fs::read_to_string(fixture_path("tls/client.pem")).unwrap());
+    let cert_bound = issuer.token().bound_to_certificate(&der).sign();
+    let plain = issuer.token().sign();
+    // The default binding: over TLS the request line names no scheme, and
+    // `https` is the default a proof's `htu` is checked with.
+    let port = tls_server(demo_app(Authenticator::new(issuer.verifier()).binding(Binding::new()))).await;
+    let me = format!("https://127.0.0.1:{port}/me");
+    for (identity, token, status) in [
+        (Some("client"), &cert_bound, 200),
+        (Some("other_client"), &cert_bound, 401),
+        (None, &cert_bound, 401),
+        (None, &plain, 200),
+        (Some("other_client"), &plain, 200),
+    ] {
+        let response = tls_client(identity).get(&me).bearer_auth(token).send().await.unwrap();
+        assert_eq!(response.status(), status, "{identity:?}");
+    }
+    // DPoP over TLS.
+    let client_key = DpopKey::es256();
+    let bound = issuer.token().bound_to(&client_key).sign();
+    let proof = client_key.proof("GET", &me).access_token(&bound).sign();
+    let response = tls_client(None)
+        .get(&me)
+        .header("authorization", format!("DPoP {bound}"))
+        .header("dpop", proof)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}

@@ -563,3 +563,50 @@ async fn the_verifiers_principal_mapping_applies_to_gateway_claims() {
     );
     assert_eq!(call(&app, &local).await.0, 401, "nor when verified here");
 }
+
+/// Behind an HTTP API with mutual TLS, a token verified here that is bound
+/// to a certificate (RFC 8705) needs the certificate the gateway saw; a
+/// DPoP-bound token needs its proof, made for the URL the client used.
+#[tokio::test]
+async fn sender_constrained_tokens_behind_the_gateway() {
+    let issuer = TestIssuer::new();
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("{}/tests/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    };
+    let (pem, other_pem) = (read("client.pem"), read("other_client.pem"));
+    let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap();
+    let token = issuer.token().subject("mtls-user").bound_to_certificate(&der).sign();
+    let fallback = app_with_fallback(issuer.verifier());
+    let event = |certificate: Option<&str>| {
+        let mut event = http_at(with_token(&fixture("http_no_authorizer.json"), &token), "GET", "/me");
+        if let Some(pem) = certificate {
+            event["requestContext"]["authentication"] = json!({"clientCert": {
+                "clientCertPem": pem,
+                "subjectDN": "CN=client",
+                "issuerDN": "CN=authorizer test CA",
+                "serialNumber": "1",
+                "validity": {"notBefore": "Jan 1 00:00:00 2026 GMT", "notAfter": "Jan 1 00:00:00 2126 GMT"}
+            }});
+        }
+        event
+    };
+    let (status, _, body) = call(&fallback, &event(Some(&pem))).await;
+    assert_eq!((status, &body["id"]), (200, &json!("mtls-user")));
+    assert_eq!(call(&fallback, &event(Some(&other_pem))).await.0, 401);
+    assert_eq!(call(&fallback, &event(None)).await.0, 401);
+
+    // DPoP: lambda_http rebuilds the URL from the `Host` header, over https.
+    let client_key = authorizer::testing::DpopKey::es256();
+    let bound = issuer.token().subject("dpop-user").bound_to(&client_key).sign();
+    let proof = client_key
+        .proof("GET", "https://abc123defg.execute-api.us-east-1.amazonaws.com/me")
+        .access_token(&bound)
+        .sign();
+    let mut dpop = http_at(with_token(&fixture("http_no_authorizer.json"), &bound), "GET", "/me");
+    dpop["headers"]["authorization"] = json!(format!("DPoP {bound}"));
+    dpop["headers"]["dpop"] = json!(proof);
+    let (status, _, body) = call(&fallback, &dpop).await;
+    assert_eq!((status, &body["source"]), (200, &json!("dpop")), "{body}");
+    assert_eq!(call(&fallback, &dpop).await.0, 401, "the same proof again");
+}

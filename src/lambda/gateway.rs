@@ -39,6 +39,24 @@ impl Upstream for Gateway {
     fn principal(&self, extensions: &http::Extensions, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>> {
         from_request_context(extensions.get::<RequestContext>()?, mapping)
     }
+
+    /// An HTTP API's mutual TLS: `requestContext.authentication.clientCert`.
+    /// (A REST API's `requestContext.identity.clientCert` is not in the
+    /// typed event `lambda_http` hands over; put a Lambda authorizer in
+    /// front of a REST API with mTLS, which reads it.)
+    fn client_certificate(&self, extensions: &http::Extensions) -> Option<Vec<u8>> {
+        let RequestContext::ApiGatewayV2(context) = extensions.get::<RequestContext>()? else {
+            return None;
+        };
+        let pem = context
+            .authentication
+            .as_ref()?
+            .client_cert
+            .as_ref()?
+            .client_cert_pem
+            .as_deref()?;
+        crate::binding::der_from_pem(pem)
+    }
 }
 
 /// An [`Authenticator`] for a function behind API Gateway: the principal is

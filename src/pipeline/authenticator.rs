@@ -196,12 +196,25 @@ impl Authenticator {
             .credentials
             .extract_from(parts.method(), parts.target(), parts.headers())
         {
-            Ok(Some(credential)) => match self.binding.evidence(parts, credential.source()) {
+            Ok(Some(credential)) => match self.evidence(parts, credential.source()) {
                 Ok(evidence) => self.verify(credential, evidence, mode),
                 Err(error) => self.decided(Err(error), mode),
             },
             Ok(None) => self.decided(Ok(None), mode),
             Err(error) => self.decided(Err(error), mode),
+        }
+    }
+
+    /// The binding stage's evidence: the request's, with the client
+    /// certificate an upstream component saw when the connection had none.
+    fn evidence<H: Headers>(&self, parts: &RequestParts<'_, H>, source: Source) -> Result<Evidence, Error> {
+        let upstream_certificate = match (&self.upstream, parts.client_certificate(), parts.extensions()) {
+            (Some(upstream), None, Some(extensions)) => upstream.client_certificate(extensions),
+            _ => None,
+        };
+        match &upstream_certificate {
+            Some(der) => self.binding.evidence(&parts.with_client_certificate(der), source),
+            None => self.binding.evidence(parts, source),
         }
     }
 

@@ -59,4 +59,13 @@ pub trait Upstream: Send + Sync + 'static {
     /// be read (refused). `mapping` is the verifier's, so that claims verified
     /// upstream become the same principal as when verified here.
     fn principal(&self, extensions: &http::Extensions, mapping: &PrincipalMapping) -> Option<Result<Principal, Error>>;
+
+    /// The client certificate (DER) the upstream component saw in its
+    /// mutual-TLS handshake (API Gateway's mTLS), for a request whose
+    /// credential is verified here: what a certificate-bound token is
+    /// checked against. Default: none.
+    fn client_certificate(&self, extensions: &http::Extensions) -> Option<Vec<u8>> {
+        let _ = extensions;
+        None
+    }
 }

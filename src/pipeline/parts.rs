@@ -16,7 +16,7 @@ use crate::credential::{Headers, is_safe};
 /// let parts = RequestParts::from_request(&request);
 /// assert_eq!((parts.method(), parts.target()), ("GET", "/items?page=2"));
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct RequestParts<'a, H: ?Sized = HeaderMap> {
     method: &'a str,
     scheme: Option<&'a str>,
@@ -26,6 +26,15 @@ pub struct RequestParts<'a, H: ?Sized = HeaderMap> {
     extensions: Option<&'a http::Extensions>,
     client_certificate: Option<&'a [u8]>,
 }
+
+// Not derived: a derive would ask `H: Copy`, and the parts hold only references.
+impl<H: ?Sized> Clone for RequestParts<'_, H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H: ?Sized> Copy for RequestParts<'_, H> {}
 
 impl<'a, H: Headers + ?Sized> RequestParts<'a, H> {
     /// A request's method (`GET`), target (path and query: `/items?page=2`)

@@ -654,3 +654,57 @@ async fn step_up_refusals_carry_no_claim_value() {
     }
     assert_hidden(&log_text(), "the log", &secrets);
 }
+
+/// DPoP requests, accepted and refused for each reason: no event holds a
+/// piece of the proof or of the token.
+#[tokio::test]
+async fn dpop_proofs_never_reach_the_log() {
+    use authorizer::binding::Binding;
+    use authorizer::testing::DpopKey;
+    capture();
+    let issuer = TestIssuer::new();
+    let auth = Authenticator::new(issuer.verifier()).binding(Binding::new().default_scheme("http"));
+    let base = common::serve(common::demo_app(auth)).await;
+    let http = common::client();
+    let me = format!("{base}/me");
+    let key = DpopKey::es256();
+    let token = with_secrets(issuer.token().bound_to(&key)).sign();
+    let proof = || key.proof("GET", &me).access_token(&token);
+    let proofs = [
+        proof().sign(),
+        proof().with_private_jwk().sign(),
+        proof().unsigned(),
+        proof().with_bad_signature(),
+        key.proof("GET", "http://evil.example.com/me")
+            .access_token(&token)
+            .sign(),
+        proof().issued_in(-3600).sign(),
+        proof().without("ath").sign(),
+    ];
+    let mut statuses = Vec::new();
+    for dpop in proofs.iter().chain([&proofs[0]]) {
+        let response = http
+            .get(&me)
+            .header("authorization", format!("DPoP {token}"))
+            .header("dpop", dpop)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [200, 401, 401, 401, 401, 401, 401, 401],
+        "the last is a replay"
+    );
+    let as_bearer = http.get(&me).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(as_bearer.status(), 401);
+
+    let text = log_text();
+    assert!(text.contains("invalid DPoP proof"), "the capture works:\n{text}");
+    for dpop in &proofs {
+        assert_hidden(&text, "the log", &secret_pieces(dpop));
+    }
+    assert_hidden(&text, "the log", &secret_pieces(&token));
+    assert_hidden(&text, "the log", &secret_claims());
+}

@@ -153,9 +153,9 @@ pub fn app(auth: Authenticator) -> Router {
     );
     let protected = Router::new()
         .nest_service(MCP_PATH, mcp)
-        .layer(from_fn(tool_scopes))
-        .layer(RequireLayer::new(scope(TOOLS_SCOPE)))
-        .layer(AuthLayer::required(auth));
+        .route_layer(from_fn(tool_scopes))
+        .route_layer(RequireLayer::new(scope(TOOLS_SCOPE)))
+        .route_layer(AuthLayer::required(auth));
     Router::new()
         .route_service(metadata.path(), MetadataService::new(&metadata))
         .merge(protected)

@@ -36,6 +36,11 @@ pub enum Error {
     /// Signing keys could not be fetched and none are cached.
     #[error("signing keys are unavailable")]
     KeysUnavailable,
+    /// The issuer's introspection endpoint did not answer usably (down, slow,
+    /// not JSON, no `active`, too large, a redirect) for a token nothing
+    /// cached could answer for.
+    #[error("token introspection is unavailable")]
+    IntrospectionUnavailable,
     /// A principal was asked for but no authentication layer ran: a server bug.
     #[error("no authentication layer ran for this request (add AuthLayer or the actix middleware)")]
     MissingLayer,
@@ -87,6 +92,10 @@ pub enum InvalidToken {
     /// Older than the configured maximum token age.
     #[error("token too old")]
     TooOld,
+    /// The issuer says the token is not active (introspection, RFC 7662):
+    /// expired, revoked, or unknown to it.
+    #[error("token not active")]
+    Inactive,
 }
 
 /// The claim requirements a principal failed.
@@ -217,7 +226,7 @@ impl Error {
             Error::MissingCredential | Error::InvalidToken(_) | Error::Expired => StatusCode::UNAUTHORIZED,
             Error::Forbidden(Denied { step_up: Some(_), .. }) => StatusCode::UNAUTHORIZED,
             Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable | Error::IntrospectionUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -260,7 +269,9 @@ impl Error {
                 "step-up authentication required: sign in again, more strongly or more recently"
             }
             Error::Forbidden(_) => "the credential does not meet this method's requirements",
-            Error::KeysUnavailable => "the service cannot verify credentials right now",
+            Error::KeysUnavailable | Error::IntrospectionUnavailable => {
+                "the service cannot verify credentials right now"
+            }
             Error::MissingLayer => "internal server error",
         }
     }
@@ -335,7 +346,7 @@ impl Error {
                 }
                 return body;
             }
-            Error::KeysUnavailable => (
+            Error::KeysUnavailable | Error::IntrospectionUnavailable => (
                 "temporarily_unavailable",
                 "the service cannot verify credentials right now",
             ),
@@ -353,7 +364,7 @@ impl Error {
                 "message": "invalid claim",
                 "claimValidationErrors": denied.errors,
             }),
-            Error::KeysUnavailable => json!({ "message": "service unavailable" }),
+            Error::KeysUnavailable | Error::IntrospectionUnavailable => json!({ "message": "service unavailable" }),
             Error::MissingLayer => json!({ "message": "internal server error" }),
         }
     }

@@ -47,6 +47,7 @@ mod grpc;
 mod grpc_bad_input;
 mod grpc_demo;
 mod http;
+mod introspection;
 mod jwks;
 mod keysets;
 mod lambda_authorizer;

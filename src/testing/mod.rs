@@ -440,6 +440,16 @@ fn jwks_document(keys: &[SigningKey], published: &[&str]) -> String {
     json!({ "keys": keys }).to_string()
 }
 
+/// 64 bits no one outside the process can predict: SipHash under the
+/// process's random keys (the demos hand opaque tokens out on a network).
+fn unguessable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(NEXT.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
+}
+
 /// Builds one token. Every part can be set, including to values no real
 /// issuer would produce, to test how verifiers treat them.
 pub struct TokenBuilder<'a> {
@@ -556,12 +566,7 @@ impl TokenBuilder<'_> {
     /// # Ok(()) }
     /// ```
     pub fn opaque(self) -> String {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let serial = NEXT.fetch_add(1, Ordering::Relaxed);
-        let nonce = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let token = format!("opaque_{serial}_{nonce:08x}");
+        let token = format!("opaque_{:016x}{:016x}", unguessable(), unguessable());
         let mut answer = self.claims;
         answer.insert("active".to_owned(), Value::Bool(true));
         self.issuer

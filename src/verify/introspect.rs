@@ -17,7 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Map, Value};
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use super::jwks::{FetchError, FetchPolicy, check_url, read_body};
@@ -76,7 +76,8 @@ impl Introspection {
         }
     }
 
-    /// The introspection endpoint (`https`, or `http` on loopback).
+    /// The introspection endpoint: `https`, or `http` on loopback (anywhere
+    /// only when the issuer's [`FetchPolicy`] allows plain http).
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
         self
@@ -123,7 +124,11 @@ pub(super) struct Introspector {
     client: reqwest::Client,
     endpoint: OnceLock<Url>,
     in_flight: Mutex<HashMap<Box<str>, Arc<Call>>>,
+    calls: Semaphore,
 }
+
+/// Introspection calls one issuer may have in flight at once.
+const MAX_CALLS: usize = 32;
 
 /// One introspection call, awaited by every request for its token.
 type Call = OnceCell<Result<Answer, Error>>;
@@ -148,6 +153,7 @@ impl Introspector {
             client,
             endpoint,
             in_flight: Mutex::new(HashMap::new()),
+            calls: Semaphore::new(MAX_CALLS),
         })
     }
 
@@ -162,15 +168,24 @@ impl Introspector {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
             in_flight.entry(token.into()).or_default().clone()
         };
-        let answer = call.get_or_init(|| self.ask(token)).await.clone();
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        if in_flight.get(token).is_some_and(|current| Arc::ptr_eq(current, &call)) {
-            in_flight.remove(token);
-        }
-        answer
+        // Dropped on every way out, a cancelled request's too (a client that
+        // hangs up mid-call), so the map never keeps a finished call.
+        let _leave = Leave {
+            in_flight: &self.in_flight,
+            token,
+            call: &call,
+        };
+        call.get_or_init(|| self.ask(token)).await.clone()
     }
 
     async fn ask(&self, token: &str) -> Result<Answer, Error> {
+        // Bounds the load one client can put on the issuer with new tokens:
+        // past the limit, a request waits at most the timeout for a turn.
+        let turn = tokio::time::timeout(self.policy.timeout, self.calls.acquire()).await;
+        let Ok(Ok(_turn)) = turn else {
+            tracing::warn!(issuer = %self.iss, "introspection calls at their limit");
+            return Err(Error::IntrospectionUnavailable);
+        };
         let answer = self.call(token).await;
         if let Err(error) = &answer {
             // Never the token: only what went wrong, and where.
@@ -189,7 +204,7 @@ impl Introspector {
         let form = format!("token={}&token_type_hint=access_token", form_encode(token));
         let mut response = self
             .client
-            .post(endpoint)
+            .post(endpoint.clone())
             .timeout(self.policy.timeout)
             .header(AUTHORIZATION, format!("Basic {}", STANDARD.encode(credentials)))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -197,8 +212,9 @@ impl Introspector {
             .body(form)
             .send()
             .await?;
-        // Redirects are not followed (the client never does): a 3xx is a failure.
-        if !response.status().is_success() {
+        // Redirects are never followed: a 3xx is a failure, and a client of
+        // the user's that followed one answered from somewhere else.
+        if !response.status().is_success() || response.url() != &endpoint {
             return Err(FetchError::Status(response.status().as_u16()));
         }
         let body = read_body(&mut response, &self.policy).await?;
@@ -214,15 +230,12 @@ impl Introspector {
     }
 
     /// The `introspection_endpoint` of the issuer's metadata: OpenID
-    /// discovery, then RFC 8414's authorization-server metadata.
+    /// discovery (appended to the issuer), then RFC 8414's
+    /// authorization-server metadata (inserted before the issuer's path).
     async fn discover(&self) -> Result<Url, FetchError> {
-        let base = self.iss.trim_end_matches('/');
         let mut last = FetchError::Discovery("no metadata".to_owned());
-        for path in [
-            "/.well-known/openid-configuration",
-            "/.well-known/oauth-authorization-server",
-        ] {
-            match self.endpoint_from(&format!("{base}{path}")).await {
+        for url in metadata_urls(&self.iss) {
+            match self.endpoint_from(&url).await {
                 Ok(url) => return Ok(url),
                 Err(error) => last = error,
             }
@@ -233,8 +246,8 @@ impl Introspector {
     async fn endpoint_from(&self, metadata_url: &str) -> Result<Url, FetchError> {
         let url = Url::parse(metadata_url).map_err(|e| FetchError::Discovery(e.to_string()))?;
         check_url(&url, self.policy.allow_plain_http).map_err(FetchError::Discovery)?;
-        let mut response = self.client.get(url).timeout(self.policy.timeout).send().await?;
-        if !response.status().is_success() {
+        let mut response = self.client.get(url.clone()).timeout(self.policy.timeout).send().await?;
+        if !response.status().is_success() || response.url() != &url {
             return Err(FetchError::Status(response.status().as_u16()));
         }
         let document: Value = serde_json::from_slice(&read_body(&mut response, &self.policy).await?)
@@ -250,6 +263,42 @@ impl Introspector {
         check_url(&endpoint, self.policy.allow_plain_http).map_err(FetchError::Discovery)?;
         Ok(endpoint)
     }
+}
+
+/// Removes a finished call from the in-flight map (when it is still the
+/// map's call for that token).
+struct Leave<'a> {
+    in_flight: &'a Mutex<HashMap<Box<str>, Arc<Call>>>,
+    token: &'a str,
+    call: &'a Arc<Call>,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if in_flight
+            .get(self.token)
+            .is_some_and(|current| Arc::ptr_eq(current, self.call))
+            // Another request still waiting holds the call too: it removes it.
+            && Arc::strong_count(self.call) <= 2
+        {
+            in_flight.remove(self.token);
+        }
+    }
+}
+
+/// Where the issuer's metadata may be: OpenID discovery's
+/// `{iss}/.well-known/openid-configuration`, and RFC 8414 §3's
+/// `{origin}/.well-known/oauth-authorization-server{path}`.
+fn metadata_urls(iss: &str) -> Vec<String> {
+    let trimmed = iss.trim_end_matches('/');
+    let mut urls = vec![format!("{trimmed}/.well-known/openid-configuration")];
+    let path_start = trimmed.split_once("://").map_or(trimmed.len(), |(scheme, rest)| {
+        scheme.len() + 3 + rest.find('/').unwrap_or(rest.len())
+    });
+    let (origin, path) = trimmed.split_at(path_start);
+    urls.push(format!("{origin}/.well-known/oauth-authorization-server{path}"));
+    urls
 }
 
 /// An introspection response: a JSON object whose `active` is a boolean.
@@ -285,8 +334,19 @@ pub(super) fn is_opaque(token: &str) -> bool {
 }
 
 /// The claims of an active answer, checked as a JWT's would be: an `iss`
-/// that names this issuer (filled in when the answer omits it).
+/// that names this issuer (filled in when the answer omits it), and no sign
+/// of a refresh token (`token_type_hint` is only a hint: many servers call
+/// a refresh token active, which must never pass as an access token).
 pub(super) fn claims_of(iss: &str, claims: &Map<String, Value>) -> Result<Map<String, Value>, Error> {
+    let refresh = ["token_type", "token_use"].iter().any(|member| {
+        claims
+            .get(*member)
+            .and_then(Value::as_str)
+            .is_some_and(|kind| kind.eq_ignore_ascii_case("refresh_token") || kind.eq_ignore_ascii_case("refresh"))
+    });
+    if refresh {
+        return Err(InvalidToken::Type.into());
+    }
     let mut claims = claims.clone();
     match claims.get("iss") {
         None => {
@@ -344,6 +404,28 @@ mod tests {
         assert!(claims_of("https://i", &claims(json!({"iss": "https://i"}))).is_ok());
         assert!(claims_of("https://i", &claims(json!({"iss": "https://evil"}))).is_err());
         assert!(claims_of("https://i", &claims(json!({"iss": 5}))).is_err());
+        for refresh in [json!({"token_type": "refresh_token"}), json!({"token_use": "Refresh"})] {
+            assert!(matches!(
+                claims_of("https://i", &claims(refresh)),
+                Err(Error::InvalidToken(InvalidToken::Type))
+            ));
+        }
+        assert!(claims_of("https://i", &claims(json!({"token_type": "Bearer"}))).is_ok());
+    }
+
+    #[test]
+    fn rfc_8414_inserts_the_well_known_path_before_the_issuer_path() {
+        assert_eq!(
+            metadata_urls("https://as.example.com/tenant1/"),
+            [
+                "https://as.example.com/tenant1/.well-known/openid-configuration",
+                "https://as.example.com/.well-known/oauth-authorization-server/tenant1",
+            ]
+        );
+        assert_eq!(
+            metadata_urls("https://as.example.com")[1],
+            "https://as.example.com/.well-known/oauth-authorization-server"
+        );
     }
 
     #[test]

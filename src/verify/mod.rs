@@ -289,8 +289,12 @@ impl VerifierBuilder {
         self
     }
 
-    /// The HTTP client for key fetches (custom CA, proxy, mTLS). Its own
-    /// timeouts apply besides [`FetchPolicy::timeout`]. With `rust-crypto`
+    /// The HTTP client for key fetches and introspection (custom CA, proxy,
+    /// mTLS). Its own timeouts apply besides [`FetchPolicy::timeout`]. Build
+    /// it with `redirect::Policy::none()`, as the default client is: an
+    /// answer that comes from another URL than the one asked is refused
+    /// anyway, but a client that follows a redirect has already sent the
+    /// request (with an introspection call, the token and client secret) on. With `rust-crypto`
     /// alone, reqwest has no rustls crypto provider of its own: give this
     /// client one, or install a process default before building it.
     #[cfg(feature = "remote-keys")]

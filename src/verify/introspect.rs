@@ -434,3 +434,36 @@ mod tests {
         assert!(!debug.contains("hunter2") && debug.contains("client"));
     }
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod cancellation {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::testing::TestIssuer;
+
+    #[tokio::test]
+    async fn a_request_that_hangs_up_mid_call_leaves_nothing_in_flight() {
+        let issuer = TestIssuer::start().await;
+        issuer.set_delay(Duration::from_secs(30));
+        let introspector = Introspector::new(
+            issuer.issuer(),
+            issuer.introspection(),
+            FetchPolicy::default(),
+            reqwest::Client::builder().no_proxy().build().unwrap(),
+        )
+        .unwrap();
+        let token = issuer.token().opaque();
+        let mut call = Box::pin(introspector.introspect(&token));
+        // Polled until the call is on the wire, then dropped: a client that hung up.
+        while issuer.introspections() == 0 {
+            tokio::select! {
+                _ = &mut call => panic!("the issuer answers only after 30 s"),
+                _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+            }
+        }
+        assert_eq!(introspector.in_flight.lock().unwrap().len(), 1);
+        drop(call);
+        assert!(introspector.in_flight.lock().unwrap().is_empty());
+    }
+}

@@ -85,6 +85,24 @@ fn dpop(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // The same with ES256 tokens: the signature check a DPoP proof adds.
+    let mut serial = 0u64;
+    group.bench_function("cold_es256_bearer_verification", |b| {
+        b.to_async(&runtime).iter_batched(
+            || {
+                serial += 1;
+                let token = issuer
+                    .token()
+                    .alg(authorizer::Algorithm::ES256)
+                    .claim("jti", serial.into())
+                    .sign();
+                let header = format!("Bearer {token}");
+                request(&[("authorization", header.as_str())])
+            },
+            |request| app.clone().oneshot(request),
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
 }
 

@@ -36,6 +36,11 @@ pub enum Error {
     /// Signing keys could not be fetched and none are cached.
     #[error("signing keys are unavailable")]
     KeysUnavailable,
+    /// The issuer's introspection endpoint did not answer usably (down, slow,
+    /// not JSON, no `active`, too large, a redirect) for a token nothing
+    /// cached could answer for.
+    #[error("token introspection is unavailable")]
+    IntrospectionUnavailable,
     /// A principal was asked for but no authentication layer ran: a server bug.
     #[error("no authentication layer ran for this request (add AuthLayer or the actix middleware)")]
     MissingLayer,
@@ -98,6 +103,10 @@ pub enum InvalidToken {
     /// Older than the configured maximum token age.
     #[error("token too old")]
     TooOld,
+    /// The issuer says the token is not active (introspection, RFC 7662):
+    /// expired, revoked, or unknown to it.
+    #[error("token not active")]
+    Inactive,
     /// A sender-constrained token (`cnf.jkt`) was presented as a bearer
     /// token, or an unbound token with the `DPoP` scheme.
     #[error("token binding does not fit the scheme")]
@@ -298,7 +307,9 @@ impl Error {
             | Error::UseDpopNonce(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(Denied { step_up: Some(_), .. }) => StatusCode::UNAUTHORIZED,
             Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable | Error::ReplayStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -341,7 +352,9 @@ impl Error {
                 "step-up authentication required: sign in again, more strongly or more recently"
             }
             Error::Forbidden(_) => "the credential does not meet this method's requirements",
-            Error::KeysUnavailable | Error::ReplayStoreUnavailable => "the service cannot verify credentials right now",
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => {
+                "the service cannot verify credentials right now"
+            }
             Error::MissingLayer => "internal server error",
             Error::InvalidProof(_) => INVALID_PROOF_DESCRIPTION,
             Error::UseDpopNonce(_) => USE_NONCE_DESCRIPTION,
@@ -430,7 +443,7 @@ impl Error {
                 }
                 return body;
             }
-            Error::KeysUnavailable | Error::ReplayStoreUnavailable => (
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => (
                 "temporarily_unavailable",
                 "the service cannot verify credentials right now",
             ),
@@ -452,7 +465,9 @@ impl Error {
                 "message": "invalid claim",
                 "claimValidationErrors": denied.errors,
             }),
-            Error::KeysUnavailable | Error::ReplayStoreUnavailable => json!({ "message": "service unavailable" }),
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => {
+                json!({ "message": "service unavailable" })
+            }
             Error::MissingLayer => json!({ "message": "internal server error" }),
         }
     }

@@ -126,7 +126,7 @@ async fn the_metadata_document_is_served_where_rfc_9728_puts_it() {
                 "authorization_servers": [issuer.issuer()],
                 "bearer_methods_supported": ["header"],
                 "dpop_signing_alg_values_supported": ["ES256", "ES384", "EdDSA", "PS256", "RS256"],
-            "scopes_supported": ["mcp:tools", "mcp:admin"],
+                "scopes_supported": ["mcp:tools", "mcp:admin"],
             }),
             "{base}"
         );
@@ -142,6 +142,7 @@ async fn odd_metadata_requests_answer_as_a_static_resource_would() {
         "resource": RESOURCE,
         "authorization_servers": [issuer.issuer()],
         "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": ["ES256", "ES384", "EdDSA", "PS256", "RS256"],
         "scopes_supported": ["mcp:tools", "mcp:admin"],
     });
     for base in servers(&issuer, false).await {

@@ -51,6 +51,7 @@ use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+#[cfg(feature = "lambda")]
 pub(crate) use certificate::der_from_pem;
 pub use certificate::{ClientCertificate, certificate_thumbprint};
 pub use jwk::jwk_thumbprint;

@@ -31,6 +31,10 @@ pub enum Error {
     /// Signing keys could not be fetched and none are cached.
     #[error("signing keys are unavailable")]
     KeysUnavailable,
+    /// The session store could not say whether the credential was revoked,
+    /// and the session check fails closed (see [`crate::session`]).
+    #[error("the session store is unavailable")]
+    SessionStoreUnavailable,
     /// A principal was asked for but no authentication layer ran: a server bug.
     #[error("no authentication layer ran for this request (add AuthLayer or the actix middleware)")]
     MissingLayer,
@@ -82,6 +86,10 @@ pub enum InvalidToken {
     /// Older than the configured maximum token age.
     #[error("token too old")]
     TooOld,
+    /// The token, its session, or every token of its subject issued until
+    /// then, was revoked (see [`crate::session`]).
+    #[error("token or session revoked")]
+    Revoked,
 }
 
 /// The claim requirements a principal failed.
@@ -236,7 +244,7 @@ impl Error {
             Error::MissingCredential | Error::InvalidToken(_) | Error::Expired => StatusCode::UNAUTHORIZED,
             Error::Forbidden(Denied { step_up: Some(_), .. }) => StatusCode::UNAUTHORIZED,
             Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable | Error::SessionStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -274,7 +282,9 @@ impl Error {
                 "step-up authentication required: sign in again, more strongly or more recently"
             }
             Error::Forbidden(_) => "the credential does not meet this method's requirements",
-            Error::KeysUnavailable => "the service cannot verify credentials right now",
+            Error::KeysUnavailable | Error::SessionStoreUnavailable => {
+                "the service cannot verify credentials right now"
+            }
             Error::MissingLayer => "internal server error",
         }
     }
@@ -350,7 +360,7 @@ impl Error {
                 }
                 return body;
             }
-            Error::KeysUnavailable => (
+            Error::KeysUnavailable | Error::SessionStoreUnavailable => (
                 "temporarily_unavailable",
                 "the service cannot verify credentials right now",
             ),
@@ -368,7 +378,7 @@ impl Error {
                 "message": "invalid claim",
                 "claimValidationErrors": denied.errors,
             }),
-            Error::KeysUnavailable => json!({ "message": "service unavailable" }),
+            Error::KeysUnavailable | Error::SessionStoreUnavailable => json!({ "message": "service unavailable" }),
             Error::MissingLayer => json!({ "message": "internal server error" }),
         }
     }

@@ -12,6 +12,7 @@ pub mod pipeline;
 mod principal;
 pub mod require;
 pub mod routes;
+pub mod session;
 pub mod telemetry;
 mod verify;
 

@@ -165,10 +165,12 @@ pub(crate) fn classify(result: Result<Option<&Principal>, &Error>) -> (&'static 
             InvalidToken::ClaimType => "claim_type",
             InvalidToken::Type => "type",
             InvalidToken::TooOld => "too_old",
+            InvalidToken::Revoked => "revoked",
         }),
         Error::CsrfRejected => ("forbidden", "csrf"),
         Error::Forbidden(_) => ("forbidden", "requirement"),
         Error::KeysUnavailable => ("unavailable", "keys_unavailable"),
+        Error::SessionStoreUnavailable => ("unavailable", "session_store_unavailable"),
         Error::MissingLayer => ("error", "missing_layer"),
     }
 }

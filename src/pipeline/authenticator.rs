@@ -10,6 +10,7 @@ use crate::credential::Headers;
 use crate::credential::{Credential, Credentials};
 use crate::error::{Error, ErrorStyle, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping, Source};
+use crate::session::{Checked, SessionCheck};
 use crate::telemetry;
 use crate::verify::Verifier;
 
@@ -32,6 +33,7 @@ pub struct Authenticator {
     upstream: Option<Arc<dyn Upstream>>,
     credentials: Arc<Credentials>,
     style: ErrorStyle,
+    session: Option<SessionCheck>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -41,6 +43,7 @@ impl fmt::Debug for Authenticator {
             .field("upstream", &self.upstream.is_some())
             .field("credentials", &self.credentials)
             .field("style", &self.style)
+            .field("session", &self.session)
             .finish()
     }
 }
@@ -60,6 +63,7 @@ impl Authenticator {
             upstream: None,
             credentials: Arc::new(Credentials::default()),
             style: ErrorStyle::default(),
+            session: None,
         }
     }
 
@@ -72,6 +76,7 @@ impl Authenticator {
             upstream: Some(Arc::new(upstream)),
             credentials: Arc::new(Credentials::default()),
             style: ErrorStyle::default(),
+            session: None,
         }
     }
 
@@ -92,6 +97,45 @@ impl Authenticator {
     pub fn error_style(mut self, style: ErrorStyle) -> Self {
         self.style = style;
         self
+    }
+
+    /// Adds the session stage: after verification (and on cache hits, and
+    /// for principals an [`Upstream`] established), a revoked token or
+    /// session is refused (see [`crate::session`]).
+    ///
+    /// ```
+    /// use authorizer::pipeline::{Mode, RequestParts};
+    /// use authorizer::session::{MemoryStore, SessionCheck};
+    /// use authorizer::testing::TestIssuer;
+    /// use authorizer::Authenticator;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = TestIssuer::new();
+    /// let check = SessionCheck::new(MemoryStore::new());
+    /// let revoker = check.revoker();
+    /// let auth = Authenticator::new(issuer.verifier()).session_check(check);
+    ///
+    /// let token = issuer.token().subject("user-1").claim("sessionHandle", "s-1".into()).sign();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("authorization", format!("Bearer {token}").parse()?);
+    /// let parts = RequestParts::new("GET", "/me", &headers);
+    /// let signed_in = auth.authenticate(&parts, Mode::Required).await;
+    ///
+    /// revoker.revoke_principal(signed_in.principal().unwrap()).await?; // logout
+    /// let refused = auth.authenticate(&parts, Mode::Required).await;
+    /// assert_eq!(refused.error().unwrap().status(), 401);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn session_check(mut self, check: SessionCheck) -> Self {
+        self.session = Some(check);
+        self
+    }
+
+    /// The session stage, if configured.
+    pub fn session(&self) -> Option<&SessionCheck> {
+        self.session.as_ref()
     }
 
     /// The configured error style.
@@ -135,8 +179,15 @@ impl Authenticator {
     }
 
     fn run<H: Headers>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
+        let session = self
+            .session
+            .as_ref()
+            .filter(|check| check.applies(parts.method(), parts.target()));
         if let Some(established) = self.established(parts) {
-            return self.decided(established.map(Some), mode);
+            return match established {
+                Ok(principal) => self.checked(principal, session, mode),
+                Err(error) => self.decided(Err(error), mode),
+            };
         }
         if self.verifier.is_none() {
             return self.decided(Ok(None), mode);
@@ -145,7 +196,7 @@ impl Authenticator {
             .credentials
             .extract_from(parts.method(), parts.target(), parts.headers())
         {
-            Ok(Some(credential)) => self.verify(credential, mode),
+            Ok(Some(credential)) => self.verify(credential, session, mode),
             Ok(None) => self.decided(Ok(None), mode),
             Err(error) => self.decided(Err(error), mode),
         }
@@ -161,13 +212,14 @@ impl Authenticator {
 
     /// Runs the pipeline's stages from verification on, for a token read by
     /// other means (a Lambda authorizer's `TOKEN` event, say), under the same
-    /// size limit as credentials read from requests.
+    /// size limit as credentials read from requests. With no route to judge,
+    /// a [session check](Authenticator::session_check) always applies.
     pub fn authenticate_token(&self, token: &str, source: Source) -> Attempt {
         in_decide_span(|| {
             if token.len() > self.credentials.max_len_bytes() {
                 return self.decided(Err(InvalidToken::TooLarge.into()), Mode::Required);
             }
-            self.verify(Credential::new(token, source), Mode::Required)
+            self.verify(Credential::new(token, source), self.session.as_ref(), Mode::Required)
         })
     }
 
@@ -185,9 +237,31 @@ impl Authenticator {
         upstream.principal(parts.extensions()?, mapping)
     }
 
-    /// The verification stage: a cache hit is decided at once; a miss runs
-    /// in a [`Verification`] that owns a copy of the token.
-    fn verify(&self, credential: Credential<'_>, mode: Mode) -> Attempt {
+    /// The session stage on a verified principal: decided at once from a
+    /// cached answer, else a [`Verification`] that awaits the store.
+    fn checked(&self, principal: Principal, session: Option<&SessionCheck>, mode: Mode) -> Attempt {
+        let Some(session) = session else {
+            return self.decided(Ok(Some(principal)), mode);
+        };
+        match session.check(&principal) {
+            Checked::Done(result) => self.decided(result.map(|()| Some(principal)), mode),
+            Checked::Pending(lookup) => {
+                let style = self.style;
+                let checking = async move {
+                    let outcome = Outcome::new(lookup.await.map(|()| Some(principal)), mode, style);
+                    telemetry::record_outcome(&tracing::Span::current(), outcome.result());
+                    outcome
+                };
+                let span = tracing::Span::current();
+                Attempt::Pending(Verification::new(tracing::Instrument::instrument(checking, span)))
+            }
+        }
+    }
+
+    /// The verification stage: a cache hit is decided at once (then the
+    /// session stage); a miss runs in a [`Verification`] that owns a copy of
+    /// the token.
+    fn verify(&self, credential: Credential<'_>, session: Option<&SessionCheck>, mode: Mode) -> Attempt {
         let Some(verifier) = &self.verifier else {
             return self.decided(Ok(None), mode);
         };
@@ -210,9 +284,10 @@ impl Authenticator {
             {
                 span.record("issuer", iss);
             }
-            return self.decided(Ok(Some(principal)), mode);
+            return self.checked(principal, session, mode);
         }
         let verifier = verifier.clone();
+        let session = session.cloned();
         let token = credential.token().to_owned();
         let source = credential.source();
         let style = self.style;
@@ -220,7 +295,14 @@ impl Authenticator {
             #[cfg(feature = "metrics")]
             let started = std::time::Instant::now();
             let verified = verifier.verify_missed(Credential::new(&token, source)).await;
-            let outcome = Outcome::new(verified.map(Some), mode, style);
+            let checked = match (verified, &session) {
+                (Ok(principal), Some(session)) => match session.check(&principal) {
+                    Checked::Done(result) => result.map(|()| principal),
+                    Checked::Pending(lookup) => lookup.await.map(|()| principal),
+                },
+                (verified, _) => verified,
+            };
+            let outcome = Outcome::new(checked.map(Some), mode, style);
             #[cfg(feature = "metrics")]
             telemetry::verification_time(outcome.result(), started.elapsed());
             telemetry::record_outcome(&tracing::Span::current(), outcome.result());

@@ -54,5 +54,6 @@ mod metrics;
 mod parity;
 mod requirements;
 mod route_tables;
+mod session;
 mod step_up;
 mod websocket;

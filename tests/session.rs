@@ -523,3 +523,81 @@ mod redis {
         assert_eq!(cluster.nodes().len(), 3);
     }
 }
+
+/// `POST /logout` of the demo servers (the quickstart's routes on axum, the
+/// actix example's), over HTTP on 127.0.0.1.
+#[cfg(all(feature = "actix-web", feature = "axum"))]
+mod demo {
+    use super::*;
+    use crate::common::{client, demo_app, serve};
+    use crate::parity::serve_actix;
+
+    async fn call(base: &str, method: reqwest::Method, path: &str, token: Option<&str>) -> u16 {
+        let mut request = client().request(method, format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    #[tokio::test]
+    async fn logout_revokes_the_session_on_axum_and_actix_alike() {
+        let issuer = TestIssuer::new();
+        let auth = Authenticator::new(issuer.verifier()).session_check(SessionCheck::new(MemoryStore::new()));
+        let axum = serve(demo_app(auth.clone())).await;
+        let (actix, handle) = serve_actix(auth).await;
+        let post = reqwest::Method::POST;
+        let get = reqwest::Method::GET;
+        for (first, second) in [(&axum, &actix), (&actix, &axum)] {
+            let token = session_token(&issuer, "user-1", &format!("s-{first}"));
+            assert_eq!(call(first, get.clone(), "/me", Some(&token)).await, 200);
+            assert_eq!(
+                call(first, post.clone(), "/logout", None).await,
+                401,
+                "a session is required"
+            );
+            assert_eq!(call(first, post.clone(), "/logout", Some(&token)).await, 204);
+            assert_eq!(call(first, get.clone(), "/me", Some(&token)).await, 401);
+            assert_eq!(
+                call(second, get.clone(), "/me", Some(&token)).await,
+                401,
+                "the same store"
+            );
+            let bare = issuer.token().sign();
+            assert_eq!(
+                call(first, post.clone(), "/logout", Some(&bare)).await,
+                400,
+                "nothing to revoke it by"
+            );
+        }
+        handle.stop(true).await;
+    }
+
+    #[cfg(feature = "redis")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn logout_on_one_instance_is_refused_by_another_sharing_redis() {
+        use crate::common::redis::RedisServer;
+        use authorizer::session::RedisStore;
+
+        let server = RedisServer::start();
+        let issuer = TestIssuer::new();
+        let stores = [
+            RedisStore::new(&server.url()).unwrap(),
+            RedisStore::new(&server.url()).unwrap(),
+        ];
+        for store in &stores {
+            store.subscription().wait_for(|s| s.connected).await.unwrap();
+        }
+        let instance = |store: &RedisStore| {
+            let check = SessionCheck::new(store.clone()).recheck_interval(Duration::from_secs(600));
+            Authenticator::new(issuer.verifier()).session_check(check)
+        };
+        let one = serve(demo_app(instance(&stores[0]))).await;
+        let two = serve(demo_app(instance(&stores[1]))).await;
+        let token = session_token(&issuer, "user-1", "s-1");
+        assert_eq!(call(&two, reqwest::Method::GET, "/me", Some(&token)).await, 200);
+        assert_eq!(call(&one, reqwest::Method::POST, "/logout", Some(&token)).await, 204);
+        stores[1].subscription().wait_for(|s| s.events >= 1).await.unwrap();
+        assert_eq!(call(&two, reqwest::Method::GET, "/me", Some(&token)).await, 401);
+    }
+}

@@ -7,12 +7,15 @@
 //! - `AUTHORIZER_JWKS_URL`: its JWKS (default: OIDC discovery from the issuer)
 //! - `AUTHORIZER_AUDIENCE`: accepted audiences, comma-separated
 //! - `AUTHORIZER_ERROR_STYLE`: `rfc6750` or `supertokens` (default)
+//! - `AUTHORIZER_REDIS_URL`: where revocations are shared between instances
+//!   (`redis://host:port`, feature `redis`); without it they stay in this process
 
 #![allow(dead_code)]
 
 use std::time::SystemTime;
 
 use authorizer::credential::{Credentials, DEFAULT_COOKIE, DEFAULT_HEADER, DEFAULT_PROTOCOL_MARKER, Location};
+use authorizer::session::{MemoryStore, RevokeError, SessionCheck};
 use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, ErrorStyle, Issuer, Principal, Verifier};
 use serde_json::json;
@@ -65,11 +68,45 @@ pub async fn from_env_on(default_port: u16) -> Result<Demo, String> {
             (issuer.verifier(), Some(issuer))
         }
     };
+    let session = session_check()?;
     Ok(Demo {
-        authenticator: Authenticator::new(verifier).error_style(style),
+        authenticator: Authenticator::new(verifier).error_style(style).session_check(session),
         port,
         test_issuer,
     })
+}
+
+/// The session check: revocations in Redis when `AUTHORIZER_REDIS_URL` is
+/// set, else in this process.
+fn session_check() -> Result<SessionCheck, String> {
+    match var("AUTHORIZER_REDIS_URL") {
+        None => Ok(SessionCheck::new(MemoryStore::new())),
+        // The error names no URL: it may hold a password.
+        #[cfg(feature = "redis")]
+        Some(url) => authorizer::session::RedisStore::new(&url)
+            .map(SessionCheck::new)
+            .map_err(|e| format!("AUTHORIZER_REDIS_URL: {e}")),
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err("AUTHORIZER_REDIS_URL needs the `redis` feature (add `--features redis`)".to_owned()),
+    }
+}
+
+/// `POST /logout`, for every demo server: revokes the caller's session (its
+/// token when it has no session handle) through `auth`'s session check, on
+/// every instance that shares the store. The status and JSON body (`None`:
+/// 204, no body).
+pub async fn logout(auth: &Authenticator, caller: &Principal) -> (u16, Option<serde_json::Value>) {
+    let Some(check) = auth.session() else {
+        return (501, Some(json!({ "message": "no session check is configured" })));
+    };
+    match check.revoker().revoke_principal(caller).await {
+        Ok(_) => (204, None),
+        Err(RevokeError::Store(_)) => (503, Some(json!({ "message": "service unavailable" }))),
+        Err(_) => (
+            400,
+            Some(json!({ "message": "this token has no session handle and no jti: it cannot be revoked alone" })),
+        ),
+    }
 }
 
 /// [`from_env`], or the error on stderr and exit code 2.
@@ -118,6 +155,8 @@ pub struct DemoTokens {
     pub stepped_up: String,
     /// Signed in with [`MFA_ACR`] an hour ago: meets `/mfa`, not `/fresh`.
     pub stale: String,
+    /// A SuperTokens-like session (a `sessionHandle`), for `POST /logout`.
+    pub session: String,
 }
 
 /// The `acr` that `GET /mfa` requires.
@@ -158,14 +197,24 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
         expired: issuer.token().subject("user-1").expires_in(-3600).sign(),
         stepped_up: step_up_token(issuer, 0),
         stale: step_up_token(issuer, 3600),
+        session: issuer
+            .token()
+            .subject("user-2")
+            .claim("sessionHandle", json!(format!("demo-{}", now_seconds())))
+            .expires_in(day)
+            .sign(),
     }
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A session signed in with [`MFA_ACR`] `seconds_ago`, valid for 24 hours.
 fn step_up_token(issuer: &TestIssuer, seconds_ago: u64) -> String {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = now_seconds();
     issuer
         .token()
         .subject("user-1")
@@ -228,6 +277,10 @@ pub fn print_curl_lines(base: &str, issuer: &TestIssuer) {
     println!("curl -i {} {base}/fresh", bearer(&t.stale));
     println!("# passes for 5 minutes after start:");
     println!("curl -i {} {base}/fresh", bearer(&t.stepped_up));
+    println!();
+    println!("# log out: revokes the session (204), on every instance sharing AUTHORIZER_REDIS_URL; then 401");
+    println!("curl -i -X POST {} {base}/logout", bearer(&t.session));
+    println!("curl -i {} {base}/me", bearer(&t.session));
     println!();
     println!("# a WebSocket (the principal, then an echo): a header, or the token offered as a protocol");
     let ws = base.replacen("http://", "ws://", 1);

@@ -277,11 +277,14 @@ mod redis {
         let (cached, _) = attempt(&auth_two, "GET", "/me", &token);
         assert!(matches!(cached, Attempt::Ready(_)), "no round trip in the common case");
 
+        let revoked_at = std::time::Instant::now();
         check_one.revoker().revoke_session("user-1", "s-1").await.unwrap();
         // Instance one knows at once; instance two when the event arrives.
         assert_eq!(status(&auth_one, &token).await, 401);
         events(&two, 1).await;
         assert_eq!(status(&auth_two, &token).await, 401);
+        // For BENCHMARKS.md (measured, not asserted: `--nocapture` shows it).
+        eprintln!("revoke to refusal on another instance: {:?}", revoked_at.elapsed());
         assert_eq!(
             server.cli(&["GET", "authorizer:rv:{user-1}:sid:s-1"]).unwrap().trim(),
             "1",

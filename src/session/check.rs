@@ -233,6 +233,12 @@ impl SessionCheck {
             .timeout(self.inner.timeout)
     }
 
+    /// The store, to share with other code: a DPoP replay cache calls its
+    /// [`first_use`](SessionStore::first_use).
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.inner.store
+    }
+
     /// Whether the circuit breaker is open: the store is not being asked and
     /// the failure policy applies at once (for health checks).
     pub fn store_failing(&self) -> bool {

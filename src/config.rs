@@ -39,6 +39,7 @@
 //! | `id_claim` | the claim the principal id comes from | `sub` |
 //! | `error_style` | `rfc6750` or `supertokens` | `supertokens` |
 //! | `credentials` | where tokens are read (below) | bearer, `st-access-token`, `sAccessToken` |
+//! | `resource` | the OAuth protected resource this API is (below) | none |
 //!
 //! An issuer: `iss` (exactly as tokens spell it); its keys from one of
 //! `discover = true` (the default), `jwks_url`, or `jwks_file` (a JWKS
@@ -49,6 +50,12 @@
 //! `credentials`: `order`, a list of `bearer`, `header:<name>`,
 //! `cookie:<name>`, `query:<name>` and `websocket_protocol:<marker>`;
 //! `max_len`; `allowed_origins`; `accept_rid_header`.
+//!
+//! `resource` ([RFC 9728](crate::resource)): `identifier` (the URL tokens
+//! must name in `aud`: issuers without `audiences` then accept only it, and
+//! every challenge points to its metadata), and the metadata members
+//! `authorization_servers` (default: every issuer), `scopes_supported`,
+//! `name`, `documentation`, `policy_uri`, `tos_uri`.
 //!
 //! Unknown keys are refused, so a misspelt setting never silently falls back
 //! to its default. Every error names the entry it is about
@@ -65,6 +72,7 @@
 //! | `AUTHORIZER_JWKS_URL` | the key set of that issuer (only with `AUTHORIZER_ISSUER`) |
 //! | `AUTHORIZER_AUDIENCE` | replaces every issuer's audiences (comma-separated) |
 //! | `AUTHORIZER_ERROR_STYLE` | replaces `error_style` |
+//! | `AUTHORIZER_RESOURCE` | replaces the resource identifier (the file's other `resource` members stay) |
 //!
 //! # Refused combinations
 //!
@@ -85,6 +93,7 @@ use crate::credential::{Credentials, Location};
 use crate::error::ErrorStyle;
 use crate::pipeline::authenticator::Authenticator;
 use crate::principal::PrincipalMapping;
+use crate::resource::{ProtectedResource, ResourceError};
 #[cfg(feature = "remote-keys")]
 use crate::verify::FetchPolicy;
 use crate::verify::{ConfigError, Issuer, KeySet, Verifier};
@@ -104,6 +113,20 @@ pub struct Config {
     id_claim: Option<String>,
     error_style: Option<ErrorStyle>,
     credentials: Option<CredentialsConfig>,
+    resource: Option<ResourceConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourceConfig {
+    identifier: String,
+    authorization_servers: Option<Vec<String>>,
+    #[serde(default)]
+    scopes_supported: Vec<String>,
+    name: Option<String>,
+    documentation: Option<String>,
+    policy_uri: Option<String>,
+    tos_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -255,6 +278,9 @@ impl Config {
                 .map_err(|e| ConfigFileError::at("AUTHORIZER_ERROR_STYLE", e))?;
             self.error_style = Some(style);
         }
+        if let Some(identifier) = var("AUTHORIZER_RESOURCE") {
+            self.resource.get_or_insert_with(ResourceConfig::default).identifier = identifier.to_owned();
+        }
         Ok(self)
     }
 
@@ -265,7 +291,10 @@ impl Config {
         }
         let mut builder = Verifier::builder();
         for (index, issuer) in self.issuers.iter().enumerate() {
-            builder = builder.issuer(issuer.build(&format!("issuers[{index}]"))?);
+            builder = builder.issuer(issuer.build(&format!("issuers[{index}]"), self.resource.is_some())?);
+        }
+        if let Some(resource) = &self.resource {
+            builder = builder.protected_resource(resource.build()?);
         }
         if let Some(algorithms) = &self.algorithms {
             builder = builder.algorithms(algorithms.iter().copied());
@@ -316,9 +345,36 @@ impl Config {
     }
 }
 
+impl ResourceConfig {
+    fn build(&self) -> Result<ProtectedResource, ConfigFileError> {
+        let at = |key: &'static str| move |error: ResourceError| ConfigFileError::at(format!("resource.{key}"), error);
+        let mut resource = ProtectedResource::new(&self.identifier)
+            .map_err(at("identifier"))?
+            .scopes_supported(self.scopes_supported.iter().cloned());
+        if let Some(servers) = &self.authorization_servers {
+            resource = resource.authorization_servers(servers.iter().cloned());
+        }
+        if let Some(name) = &self.name {
+            resource = resource.name(name.clone());
+        }
+        if let Some(url) = &self.documentation {
+            resource = resource.documentation(url).map_err(at("documentation"))?;
+        }
+        if let Some(url) = &self.policy_uri {
+            resource = resource.policy_uri(url).map_err(at("policy_uri"))?;
+        }
+        if let Some(url) = &self.tos_uri {
+            resource = resource.tos_uri(url).map_err(at("tos_uri"))?;
+        }
+        Ok(resource)
+    }
+}
+
 impl IssuerConfig {
-    fn build(&self, at: &str) -> Result<Issuer, ConfigFileError> {
-        if self.audiences.is_empty() && accepts_many_tenants(&self.iss) {
+    /// `resource`: whether a protected resource supplies the audience when
+    /// the issuer names none.
+    fn build(&self, at: &str, resource: bool) -> Result<Issuer, ConfigFileError> {
+        if self.audiences.is_empty() && !resource && accepts_many_tenants(&self.iss) {
             return Err(ConfigFileError::at(
                 format!("{at}.audiences"),
                 "an issuer that signs for many tenants needs an audience, or every tenant's tokens pass",

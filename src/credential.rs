@@ -363,6 +363,25 @@ impl Credentials {
         self
     }
 
+    /// The RFC 6750 methods these locations read, as RFC 9728's
+    /// `bearer_methods_supported` names them: `header` for `Authorization:
+    /// Bearer`, `query` for an `access_token` query parameter. Cookies and
+    /// other headers are no RFC 6750 method and are not listed.
+    pub(crate) fn bearer_methods(&self) -> Vec<&'static str> {
+        let mut methods = Vec::new();
+        for location in &self.order {
+            let method = match location {
+                Location::Bearer => "header",
+                Location::Query(name) if name == "access_token" => "query",
+                _ => continue,
+            };
+            if !methods.contains(&method) {
+                methods.push(method);
+            }
+        }
+        methods
+    }
+
     /// Longest credential accepted, in bytes; longer ones are rejected unparsed.
     pub fn max_len(mut self, bytes: usize) -> Self {
         self.max_len = bytes;

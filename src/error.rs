@@ -1,6 +1,11 @@
 //! The one error type, and how it is rendered as an HTTP response.
 
-use http::{HeaderValue, StatusCode, header};
+mod render;
+
+pub(crate) use render::quotable_url;
+pub use render::{ErrorBody, ErrorFormat, ErrorRenderer, ErrorResponse, UnquotableUrl};
+
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -169,14 +174,15 @@ impl ClaimError {
     }
 }
 
-/// How error bodies are written.
+/// The two built-in ways error bodies are written (the built-in
+/// [`ErrorFormat`]s; an API with an error shape of its own writes another).
 ///
 /// ```
 /// use authorizer::{Error, ErrorStyle};
 ///
 /// let oauth = Error::Expired.to_response(ErrorStyle::Rfc6750);
 /// assert_eq!(oauth.status, 401);
-/// assert!(oauth.www_authenticate.unwrap().to_str().unwrap().contains("invalid_token"));
+/// assert!(oauth.www_authenticate[0].to_str().unwrap().contains("invalid_token"));
 /// let supertokens = Error::Expired.to_response(ErrorStyle::SuperTokens);
 /// assert!(supertokens.body.contains("try refresh token"));
 /// assert_eq!("rfc6750".parse::<ErrorStyle>(), Ok(ErrorStyle::Rfc6750));
@@ -206,31 +212,6 @@ impl std::str::FromStr for ErrorStyle {
     }
 }
 
-/// A rendered error: status, optional `WWW-Authenticate`, and a JSON body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ErrorResponse {
-    /// The status code.
-    pub status: StatusCode,
-    /// The RFC 6750 challenge, when one applies.
-    pub www_authenticate: Option<HeaderValue>,
-    /// The JSON body.
-    pub body: String,
-}
-
-impl ErrorResponse {
-    /// As an `http::Response` with `Content-Type: application/json`.
-    pub fn into_http<B: From<String>>(self) -> http::Response<B> {
-        let mut response = http::Response::new(B::from(self.body));
-        *response.status_mut() = self.status;
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(challenge) = self.www_authenticate {
-            headers.insert(header::WWW_AUTHENTICATE, challenge);
-        }
-        response
-    }
-}
-
 const INVALID_TOKEN_DESCRIPTION: &str = "the access token is invalid";
 const EXPIRED_DESCRIPTION: &str = "the access token expired";
 const FORBIDDEN_DESCRIPTION: &str = "the credential does not meet this route's requirements";
@@ -252,8 +233,13 @@ impl Error {
     /// The status code this error is answered with in `style`: SuperTokens'
     /// frontends expect every failed claim, step-up included, as 403.
     pub fn status_in(&self, style: ErrorStyle) -> StatusCode {
-        match (self, style) {
-            (Error::Forbidden(_), ErrorStyle::SuperTokens) => StatusCode::FORBIDDEN,
+        self.status_with(style.challenges_step_up())
+    }
+
+    /// The status when step-up refusals are (`true`) or are not challenged.
+    fn status_with(&self, challenges_step_up: bool) -> StatusCode {
+        match self {
+            Error::Forbidden(_) if !challenges_step_up => StatusCode::FORBIDDEN,
             _ => self.status(),
         }
     }
@@ -289,38 +275,37 @@ impl Error {
         }
     }
 
-    /// Renders the error for a client in the given style.
-    pub fn to_response(&self, style: ErrorStyle) -> ErrorResponse {
-        ErrorResponse {
-            status: self.status_in(style),
-            www_authenticate: self.challenge(style),
-            body: self.body(style).to_string(),
-        }
+    /// Renders the error for a client in a built-in style, or with a
+    /// configured [`ErrorRenderer`].
+    pub fn to_response(&self, renderer: impl Into<ErrorRenderer>) -> ErrorResponse {
+        renderer.into().render(self)
     }
 
-    fn challenge(&self, style: ErrorStyle) -> Option<HeaderValue> {
-        let value = match self {
+    /// The parameters of the `Bearer` challenge (`""` for a bare `Bearer`),
+    /// or `None` when the answer carries no challenge.
+    fn bearer_params(&self, challenges_step_up: bool) -> Option<String> {
+        let params = match self {
             // RFC 9470's challenge belongs to its 401, not to SuperTokens' 403.
-            Error::Forbidden(Denied { step_up: Some(_), .. }) if style == ErrorStyle::SuperTokens => return None,
-            Error::MissingCredential => "Bearer".to_owned(),
+            Error::Forbidden(Denied { step_up: Some(_), .. }) if !challenges_step_up => return None,
+            Error::MissingCredential => String::new(),
             Error::InvalidToken(_) => {
-                format!(r#"Bearer error="invalid_token", error_description="{INVALID_TOKEN_DESCRIPTION}""#)
+                format!(r#"error="invalid_token", error_description="{INVALID_TOKEN_DESCRIPTION}""#)
             }
-            Error::Expired => format!(r#"Bearer error="invalid_token", error_description="{EXPIRED_DESCRIPTION}""#),
+            Error::Expired => format!(r#"error="invalid_token", error_description="{EXPIRED_DESCRIPTION}""#),
             Error::Forbidden(Denied {
                 step_up: Some(step_up),
                 missing_scopes,
                 ..
             }) => step_up
-                .challenge(&scope_token_list(missing_scopes))
-                .unwrap_or_else(|| format!(r#"Bearer error="{}""#, step_up.error_code())),
+                .challenge_params(&scope_token_list(missing_scopes))
+                .unwrap_or_else(|| format!(r#"error="{}""#, step_up.error_code())),
             Error::Forbidden(denied) if !denied.missing_scopes.is_empty() => format!(
-                r#"Bearer error="insufficient_scope", scope="{}""#,
+                r#"error="insufficient_scope", scope="{}""#,
                 scope_token_list(&denied.missing_scopes)
             ),
             _ => return None,
         };
-        HeaderValue::from_str(&value).ok()
+        Some(params)
     }
 
     fn body(&self, style: ErrorStyle) -> Value {
@@ -384,39 +369,48 @@ impl Error {
     }
 }
 
-/// An error together with the style to render it in: what every adapter
-/// turns into its framework's response (axum `IntoResponse`, actix `ResponseError`).
+/// An error together with how to render it: what every adapter turns into
+/// its framework's response (axum `IntoResponse`, actix `ResponseError`).
+///
+/// Boxed: it travels in the `Err` of every extractor and check, which stays
+/// one pointer wide; a refusal can afford the allocation.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{error}")]
-pub struct Rejection {
+#[error("{}", .0.error)]
+pub struct Rejection(Box<Refusal>);
+
+#[derive(Debug, Clone)]
+struct Refusal {
     error: Error,
-    style: ErrorStyle,
+    renderer: ErrorRenderer,
 }
 
 impl Rejection {
-    /// Pairs an error with a style.
-    pub fn new(error: Error, style: ErrorStyle) -> Self {
-        Rejection { error, style }
+    /// Pairs an error with a built-in style or a configured [`ErrorRenderer`].
+    pub fn new(error: Error, renderer: impl Into<ErrorRenderer>) -> Self {
+        Rejection(Box::new(Refusal {
+            error,
+            renderer: renderer.into(),
+        }))
     }
 
     /// The error.
     pub fn error(&self) -> &Error {
-        &self.error
+        &self.0.error
     }
 
-    /// The error, without its style.
+    /// The error, without how to render it.
     pub fn into_error(self) -> Error {
-        self.error
+        self.0.error
     }
 
-    /// The status it is answered with ([`Error::status_in`] its style).
+    /// The status it is answered with.
     pub fn status(&self) -> StatusCode {
-        self.error.status_in(self.style)
+        self.0.renderer.status(&self.0.error)
     }
 
     /// The rendered response.
     pub fn to_response(&self) -> ErrorResponse {
-        self.error.to_response(self.style)
+        self.0.renderer.render(&self.0.error)
     }
 }
 
@@ -463,9 +457,9 @@ mod tests {
     #[test]
     fn challenges_follow_rfc6750() {
         let missing = Error::MissingCredential.to_response(ErrorStyle::SuperTokens);
-        assert_eq!(missing.www_authenticate.unwrap(), "Bearer");
+        assert_eq!(missing.www_authenticate, ["Bearer"]);
         let invalid = Error::InvalidToken(InvalidToken::UnknownKey).to_response(ErrorStyle::Rfc6750);
-        let challenge = invalid.www_authenticate.unwrap();
+        let challenge = &invalid.www_authenticate[0];
         assert!(
             challenge
                 .to_str()
@@ -479,14 +473,14 @@ mod tests {
         };
         let forbidden = Error::Forbidden(denied).to_response(ErrorStyle::Rfc6750);
         assert_eq!(
-            forbidden.www_authenticate.unwrap(),
-            r#"Bearer error="insufficient_scope", scope="read:items badscope""#
+            forbidden.www_authenticate,
+            [r#"Bearer error="insufficient_scope", scope="read:items badscope""#]
         );
         assert!(
             Error::CsrfRejected
                 .to_response(ErrorStyle::Rfc6750)
                 .www_authenticate
-                .is_none()
+                .is_empty()
         );
     }
 

@@ -11,6 +11,7 @@ mod error;
 pub mod pipeline;
 mod principal;
 pub mod require;
+pub mod resource;
 pub mod routes;
 pub mod session;
 pub mod telemetry;
@@ -35,7 +36,10 @@ pub mod testing;
 pub mod tonic;
 pub mod tower;
 
-pub use error::{ClaimError, ClaimReason, Denied, Error, ErrorResponse, ErrorStyle, InvalidToken, Rejection};
+pub use error::{
+    ClaimError, ClaimReason, Denied, Error, ErrorBody, ErrorFormat, ErrorRenderer, ErrorResponse, ErrorStyle,
+    InvalidToken, Rejection, UnquotableUrl,
+};
 pub use pipeline::authenticator::Authenticator;
 pub use principal::{ClaimTypeError, Claims, ContextClaims, ContextValue, Principal, PrincipalMapping, Source};
 #[cfg(feature = "remote-keys")]

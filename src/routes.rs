@@ -446,6 +446,23 @@ impl RouteTable {
         &self.fallback
     }
 
+    /// Every scope the table's requirements name, once each, in the order
+    /// the routes were added (the fallback's last): what a
+    /// [protected resource](crate::resource::ProtectedResource) lists as
+    /// `scopes_supported`.
+    pub fn scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = Vec::new();
+        let rules = self.routes.iter().map(|route| &route.rule).chain([&self.fallback]);
+        for requirement in rules.filter_map(RouteRule::requirement) {
+            for scope in requirement.named_scopes() {
+                if !scopes.iter().any(|s| s == scope) {
+                    scopes.push(scope.to_owned());
+                }
+            }
+        }
+        scopes
+    }
+
     /// The rule for a request: the most specific matching route's, or the fallback.
     pub fn rule_for(&self, method: &str, path: &str) -> &RouteRule {
         self.route_for(method, path).map_or(&self.fallback, |route| &route.rule)
@@ -509,7 +526,7 @@ impl RouteTable {
             }
         };
         telemetry::decision(Stage::Authorize, Err(&error));
-        Err(Rejection::new(error, Authentication::style_of(extensions)))
+        Err(Rejection::new(error, Authentication::renderer_of(extensions)))
     }
 
     /// The rule a request is judged by: [`rule_for`](RouteTable::rule_for)

@@ -23,6 +23,11 @@ mod events;
 #[path = "../examples/grpc.rs"]
 #[allow(clippy::duplicate_mod, dead_code)]
 mod grpc_example;
+// The MCP demo, compiled whole: its tests open real MCP client sessions.
+#[cfg(all(feature = "axum", feature = "testing"))]
+#[path = "../examples/mcp.rs"]
+#[allow(clippy::duplicate_mod, dead_code)]
+mod mcp_example;
 // The quickstart, compiled whole: its `/metrics` is served in a test.
 #[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
 #[path = "../examples/quickstart.rs"]
@@ -50,9 +55,11 @@ mod lambda_gateway;
 mod lambda_roundtrip;
 mod lambda_websocket;
 #[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
+mod mcp;
 mod metrics;
 mod parity;
 mod requirements;
+mod resource_metadata;
 mod route_tables;
 mod session;
 mod step_up;

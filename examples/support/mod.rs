@@ -15,9 +15,10 @@
 use std::time::SystemTime;
 
 use authorizer::credential::{Credentials, DEFAULT_COOKIE, DEFAULT_HEADER, DEFAULT_PROTOCOL_MARKER, Location};
+use authorizer::resource::ProtectedResource;
 use authorizer::session::{MemoryStore, RevokeError, SessionCheck};
 use authorizer::testing::TestIssuer;
-use authorizer::{Authenticator, ErrorStyle, Issuer, Principal, Verifier};
+use authorizer::{Authenticator, ErrorStyle, Issuer, Principal, Verifier, VerifierBuilder};
 use serde_json::json;
 
 /// A demo server's configuration.
@@ -42,12 +43,33 @@ pub async fn from_env() -> Result<Demo, String> {
 
 /// [`from_env`], listening on `default_port` when `PORT` is not set.
 pub async fn from_env_on(default_port: u16) -> Result<Demo, String> {
-    let port = match var("PORT") {
-        Some(port) => port
-            .parse()
-            .map_err(|_| format!("PORT: `{port}` is not a port number"))?,
-        None => default_port,
-    };
+    from_env_guarding(default_port, None).await
+}
+
+/// The MCP demo's configuration: [`from_env_on`], guarding the protected
+/// resource `AUTHORIZER_RESOURCE` (default `http://127.0.0.1:$PORT<path>`),
+/// as `describe` completes it. Tokens must name the resource in `aud`
+/// unless `AUTHORIZER_AUDIENCE` says otherwise; the test issuer's tokens do.
+pub async fn resource_from_env(
+    default_port: u16,
+    path: &str,
+    describe: impl FnOnce(ProtectedResource) -> ProtectedResource,
+) -> Result<Demo, String> {
+    let port = port_from_env(default_port)?;
+    let identifier = var("AUTHORIZER_RESOURCE").unwrap_or_else(|| format!("http://127.0.0.1:{port}{path}"));
+    let resource = ProtectedResource::new(&identifier).map_err(|e| format!("AUTHORIZER_RESOURCE: {e}"))?;
+    from_env_guarding(default_port, Some(describe(resource))).await
+}
+
+fn port_from_env(default_port: u16) -> Result<u16, String> {
+    match var("PORT") {
+        Some(port) => port.parse().map_err(|_| format!("PORT: `{port}` is not a port number")),
+        None => Ok(default_port),
+    }
+}
+
+async fn from_env_guarding(default_port: u16, resource: Option<ProtectedResource>) -> Result<Demo, String> {
+    let port = port_from_env(default_port)?;
     let style: ErrorStyle = match var("AUTHORIZER_ERROR_STYLE") {
         Some(style) => style.parse().map_err(|e| format!("AUTHORIZER_ERROR_STYLE: {e}"))?,
         None => ErrorStyle::SuperTokens,
@@ -60,8 +82,19 @@ pub async fn from_env_on(default_port: u16) -> Result<Demo, String> {
             };
             let audiences = var("AUTHORIZER_AUDIENCE").unwrap_or_default();
             let issuer = issuer.audiences(audiences.split(',').map(str::trim).filter(|a| !a.is_empty()));
-            let verifier = Verifier::builder().issuer(issuer).build().map_err(|e| e.to_string())?;
+            let verifier = guarding(Verifier::builder().issuer(issuer), resource)
+                .build()
+                .map_err(|e| e.to_string())?;
             (verifier, None)
+        }
+        None if resource.is_some() => {
+            // No audience of its own: the resource is the audience.
+            let issuer = TestIssuer::start().await;
+            let keys = Issuer::jwks(issuer.issuer(), issuer.jwks_url());
+            let verifier = guarding(Verifier::builder().issuer(keys), resource)
+                .build()
+                .map_err(|e| e.to_string())?;
+            (verifier, Some(issuer))
         }
         None => {
             let issuer = TestIssuer::start().await;
@@ -106,6 +139,13 @@ pub async fn logout(auth: &Authenticator, caller: &Principal) -> (u16, Option<se
             400,
             Some(json!({ "message": "this token has no session handle and no jti: it cannot be revoked alone" })),
         ),
+    }
+}
+
+fn guarding(builder: VerifierBuilder, resource: Option<ProtectedResource>) -> VerifierBuilder {
+    match resource {
+        Some(resource) => builder.protected_resource(resource),
+        None => builder,
     }
 }
 

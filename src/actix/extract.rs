@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use super::translate::parts_of;
 use crate::Authenticator;
-use crate::error::{Error, ErrorStyle, Rejection};
+use crate::error::{Error, ErrorRenderer, Rejection};
 use crate::pipeline::{Attempt, Authentication, Mode, Outcome, Verification};
 use crate::principal::{Claims, Principal};
 use crate::require::{Require, RequirementSpec};
@@ -160,14 +160,14 @@ impl FromRequest for Authenticated {
                 "a handler asked for an authenticated principal, but no auth middleware ran and \
                  the app data holds no Authenticator; add web::Data<Authenticator> or wrap authorizer::actix::AuthMiddleware"
             );
-            return AuthenticatedFuture::ready(Err(Rejection::new(Error::MissingLayer, ErrorStyle::default())));
+            return AuthenticatedFuture::ready(Err(Rejection::new(Error::MissingLayer, ErrorRenderer::default())));
         };
         let attempt = auth.authenticate(&parts_of(request), Mode::Required);
         // Recorded now, before any verification ends: actix-web starts every
         // extractor of a handler together, and the others must read "this
         // request is being authenticated" (anonymous until it is), never "no
         // layer ran"; a second `Authenticated` then verifies nothing again.
-        Authentication::record(&mut *request.extensions_mut(), auth.style(), None);
+        Authentication::record(&mut *request.extensions_mut(), auth.renderer().clone(), None);
         match attempt {
             Attempt::Ready(outcome) => AuthenticatedFuture::ready(settle(request, outcome)),
             Attempt::Pending(verification) => AuthenticatedFuture {
@@ -190,12 +190,12 @@ fn authenticator_in(request: &HttpRequest) -> Option<&Authenticator> {
 /// Records a principal found on demand for later readers, as the middleware
 /// would have, or answers the refusal.
 fn settle(request: &HttpRequest, outcome: Outcome) -> Result<Authenticated, Rejection> {
-    let style = outcome.style();
+    let renderer = outcome.renderer().clone();
     // A required mode refuses an anonymous outcome, so `Ok` holds a principal.
     let principal = outcome
         .into_result()?
-        .ok_or_else(|| Rejection::new(Error::MissingCredential, style))?;
-    Authentication::record(&mut *request.extensions_mut(), style, Some(principal.clone()));
+        .ok_or_else(|| Rejection::new(Error::MissingCredential, renderer.clone()))?;
+    Authentication::record(&mut *request.extensions_mut(), renderer, Some(principal.clone()));
     Ok(Authenticated(principal))
 }
 

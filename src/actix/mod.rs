@@ -86,8 +86,10 @@
 //! [`ResponseError`](actix_web::ResponseError).
 
 mod extract;
+mod metadata;
 mod middleware;
 mod translate;
 
 pub use extract::{Authenticated, AuthenticatedFuture, MaybePrincipal};
+pub use metadata::metadata_resource;
 pub use middleware::{AuthFuture, AuthMiddleware, AuthService, RequireFuture, RequireMiddleware, RequireService};

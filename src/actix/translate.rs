@@ -53,12 +53,18 @@ pub(super) fn parts_of(request: &HttpRequest) -> RequestParts<'_, HeaderMap> {
 fn to_actix(rendered: ErrorResponse) -> HttpResponse {
     let status = StatusCode::from_u16(rendered.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
-    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")));
-    if let Some(challenge) = rendered
-        .www_authenticate
-        .and_then(|value| HeaderValue::from_bytes(value.as_bytes()).ok())
-    {
-        response.insert_header((header::WWW_AUTHENTICATE, challenge));
+    for (name, value) in &rendered.headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            response.append_header((name, value));
+        }
+    }
+    for challenge in &rendered.www_authenticate {
+        if let Ok(challenge) = HeaderValue::from_bytes(challenge.as_bytes()) {
+            response.append_header((header::WWW_AUTHENTICATE, challenge));
+        }
     }
     response.body(rendered.body)
 }
@@ -163,9 +169,13 @@ mod tests {
                 assert_eq!(
                     response
                         .headers()
-                        .get(header::WWW_AUTHENTICATE)
-                        .map(|v| v.as_bytes().to_vec()),
-                    core.www_authenticate.map(|v| v.as_bytes().to_vec())
+                        .get_all(header::WWW_AUTHENTICATE)
+                        .map(|v| v.as_bytes().to_vec())
+                        .collect::<Vec<_>>(),
+                    core.www_authenticate
+                        .iter()
+                        .map(|v| v.as_bytes().to_vec())
+                        .collect::<Vec<_>>()
                 );
                 assert_eq!(
                     response.headers().get(header::CONTENT_TYPE).unwrap(),

@@ -246,7 +246,7 @@ fn from_config(file: &str, claims: &Map<String, Value>) -> Result<Setup, Failure
             .unwrap_or_default()
     };
     Ok(Setup {
-        styles: vec![authenticator.style()],
+        styles: vec![authenticator.renderer().style().unwrap_or_default()],
         authenticator,
         keys,
         issuers: entries
@@ -343,11 +343,12 @@ fn explain_audience(claims: &Map<String, Value>, accepted: &[String]) {
 fn print_refusal(error: &Error, styles: &[ErrorStyle]) {
     for style in styles {
         let response = error.to_response(*style);
-        let challenge = response
+        let challenge: String = response
             .www_authenticate
-            .as_ref()
-            .and_then(|h| h.to_str().ok())
-            .map_or(String::new(), |h| format!(", WWW-Authenticate: {h}"));
+            .iter()
+            .filter_map(|h| h.to_str().ok())
+            .map(|h| format!(", WWW-Authenticate: {h}"))
+            .collect();
         println!(
             "response ({}): {}{challenge}, body {}",
             style_name(*style),

@@ -43,7 +43,7 @@ async fn a_file_builds_the_authenticator_it_describes() {
         "error_style = \"rfc6750\"\nleeway_secs = 0\nid_claim = \"email\"\n[credentials]\norder = [\"bearer\", \"query:access_token\"]\nmax_len = 4096",
     );
     let auth = built(&text).unwrap();
-    assert_eq!(auth.style(), ErrorStyle::Rfc6750);
+    assert_eq!(auth.renderer().style(), Some(ErrorStyle::Rfc6750));
     let token = issuer.token().claim("email", json!("a@example.com")).sign();
     let outcome = auth.authenticate_token(&token, Source::Bearer).await;
     assert_eq!(
@@ -205,7 +205,7 @@ fn the_environment_overrides_the_file() {
         Some("https://c.example.com/keys")
     );
     assert_eq!(replaced.issuers[0].audiences, ["api"]);
-    assert_eq!(replaced.build().unwrap().style(), ErrorStyle::Rfc6750);
+    assert_eq!(replaced.build().unwrap().renderer().style(), Some(ErrorStyle::Rfc6750));
 
     let several = file
         .clone()
@@ -227,4 +227,56 @@ fn the_environment_overrides_the_file() {
     assert_eq!(error_path(bad_style), "AUTHORIZER_ERROR_STYLE");
     let orphan_url = file.with_vars(&vars(&[("AUTHORIZER_JWKS_URL", "https://k")]));
     assert_eq!(error_path(orphan_url), "AUTHORIZER_JWKS_URL");
+}
+
+#[tokio::test]
+async fn a_resource_section_sets_the_audience_metadata_and_challenges() {
+    let issuer = TestIssuer::start().await;
+    let text = for_issuer(
+        &issuer,
+        "",
+        "error_style = \"rfc6750\"\n[resource]\nidentifier = \"https://api.example.com/mcp\"\nscopes_supported = [\"mcp:tools\"]\nname = \"Tools\"",
+    );
+    let auth = built(&text).unwrap();
+    let for_us = issuer.token().claim("aud", json!("https://api.example.com/mcp")).sign();
+    assert!(accepts(&auth, &for_us).await);
+    assert!(
+        !accepts(&auth, &issuer.token().sign()).await,
+        "the resource is the audience of an issuer that names none"
+    );
+    let metadata = auth.resource_metadata().unwrap();
+    assert_eq!(metadata.path(), "/.well-known/oauth-protected-resource/mcp");
+    let document: serde_json::Value = serde_json::from_str(metadata.body()).unwrap();
+    assert_eq!(document["scopes_supported"], json!(["mcp:tools"]));
+    assert_eq!(document["resource_name"], "Tools");
+    assert_eq!(document["authorization_servers"], json!([issuer.issuer()]));
+    let challenge = auth
+        .renderer()
+        .render(&crate::Error::MissingCredential)
+        .www_authenticate;
+    assert_eq!(
+        challenge,
+        [r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp""#]
+    );
+
+    let moved = toml(&text)
+        .unwrap()
+        .with_vars(&vars(&[("AUTHORIZER_RESOURCE", "https://tools.example.com")]))
+        .unwrap()
+        .build()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_str(moved.resource_metadata().unwrap().body()).unwrap();
+    assert_eq!(
+        (&document["resource"], &document["resource_name"]),
+        (&json!("https://tools.example.com"), &json!("Tools"))
+    );
+
+    let bad = for_issuer(&issuer, "", "[resource]\nidentifier = \"http://api.example.com/mcp\"");
+    assert_eq!(error_path(built(&bad)), "resource.identifier");
+    let bad = for_issuer(
+        &issuer,
+        "",
+        "[resource]\nidentifier = \"https://api.example.com\"\ndocumentation = \"docs\"",
+    );
+    assert_eq!(error_path(built(&bad)), "resource.documentation");
 }

@@ -435,7 +435,7 @@ impl LambdaAuthorizer {
 
     /// The JSON error body of a refusal, in the configured style.
     fn body(&self, error: Error) -> String {
-        error.to_response(self.auth.style()).body
+        self.auth.renderer().render(&error).body
     }
 }
 

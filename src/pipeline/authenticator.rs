@@ -3,13 +3,16 @@
 use std::fmt;
 use std::sync::Arc;
 
+use serde_json::Map;
+
 use super::Upstream;
 use super::outcome::{Attempt, Mode, Outcome, Verification};
 use super::parts::RequestParts;
 use crate::credential::Headers;
 use crate::credential::{Credential, Credentials};
-use crate::error::{Error, ErrorStyle, InvalidToken};
+use crate::error::{Error, ErrorFormat, ErrorRenderer, ErrorStyle, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping, Source};
+use crate::resource::ResourceMetadata;
 use crate::session::{Checked, SessionCheck};
 use crate::telemetry;
 use crate::verify::Verifier;
@@ -32,7 +35,7 @@ pub struct Authenticator {
     verifier: Option<Verifier>,
     upstream: Option<Arc<dyn Upstream>>,
     credentials: Arc<Credentials>,
-    style: ErrorStyle,
+    renderer: ErrorRenderer,
     session: Option<SessionCheck>,
 }
 
@@ -42,7 +45,7 @@ impl fmt::Debug for Authenticator {
             .field("verifier", &self.verifier)
             .field("upstream", &self.upstream.is_some())
             .field("credentials", &self.credentials)
-            .field("style", &self.style)
+            .field("renderer", &self.renderer)
             .field("session", &self.session)
             .finish()
     }
@@ -56,13 +59,22 @@ impl From<Verifier> for Authenticator {
 
 impl Authenticator {
     /// Verifies credentials with `verifier`; default credential rules and
-    /// SuperTokens-style errors.
+    /// SuperTokens-style errors. When the verifier guards a
+    /// [protected resource](crate::resource), every challenge points to its
+    /// metadata.
     pub fn new(verifier: Verifier) -> Self {
+        let renderer = match verifier.protected_resource() {
+            // A resource's URL was checked when it was built: it always quotes.
+            Some(resource) => ErrorRenderer::default()
+                .resource_metadata(&resource.metadata_url())
+                .unwrap_or_default(),
+            None => ErrorRenderer::default(),
+        };
         Authenticator {
             verifier: Some(verifier),
             upstream: None,
             credentials: Arc::new(Credentials::default()),
-            style: ErrorStyle::default(),
+            renderer,
             session: None,
         }
     }
@@ -75,7 +87,7 @@ impl Authenticator {
             verifier: None,
             upstream: Some(Arc::new(upstream)),
             credentials: Arc::new(Credentials::default()),
-            style: ErrorStyle::default(),
+            renderer: ErrorRenderer::default(),
             session: None,
         }
     }
@@ -93,9 +105,16 @@ impl Authenticator {
         self
     }
 
-    /// How errors are rendered.
+    /// Writes refusal bodies in a built-in style.
     pub fn error_style(mut self, style: ErrorStyle) -> Self {
-        self.style = style;
+        self.renderer = self.renderer.with_style(style);
+        self
+    }
+
+    /// Writes refusal bodies with an API's own [`ErrorFormat`]; the status and
+    /// `WWW-Authenticate` challenges stay the protocol's.
+    pub fn error_format(mut self, format: impl ErrorFormat) -> Self {
+        self.renderer = self.renderer.with_format(format);
         self
     }
 
@@ -138,15 +157,28 @@ impl Authenticator {
         self.session.as_ref()
     }
 
-    /// The configured error style.
-    pub fn style(&self) -> ErrorStyle {
-        self.style
+    /// How refusals are written: the style or format, and the challenges.
+    pub fn renderer(&self) -> &ErrorRenderer {
+        &self.renderer
     }
 
     /// Whether an [`Upstream`] source is configured.
     #[cfg_attr(not(feature = "actix-web"), allow(dead_code))]
     pub(crate) fn has_upstream(&self) -> bool {
         self.upstream.is_some()
+    }
+
+    /// The RFC 9728 metadata document of the verifier's
+    /// [protected resource](crate::resource), with the defaults filled in:
+    /// `authorization_servers` (the configured issuers) and
+    /// `bearer_methods_supported` (where credentials are read). `None` when
+    /// no resource is configured.
+    pub fn resource_metadata(&self) -> Option<ResourceMetadata> {
+        let verifier = self.verifier.as_ref()?;
+        let resource = verifier.protected_resource()?;
+        let issuers: Vec<&str> = verifier.issuer_ids().collect();
+        let document = resource.document(&issuers, &self.credentials.bearer_methods(), Map::new());
+        Some(ResourceMetadata::new(resource, &document))
     }
 
     /// The verifier, unless this authenticator only reads upstream principals.
@@ -224,7 +256,7 @@ impl Authenticator {
     }
 
     fn decided(&self, result: Result<Option<Principal>, Error>, mode: Mode) -> Attempt {
-        Attempt::Ready(Outcome::new(result, mode, self.style))
+        Attempt::Ready(Outcome::new(result, mode, self.renderer.clone()))
     }
 
     /// The principal an upstream source established, if configured and present.
@@ -246,9 +278,9 @@ impl Authenticator {
         match session.check(&principal) {
             Checked::Done(result) => self.decided(result.map(|()| Some(principal)), mode),
             Checked::Pending(lookup) => {
-                let style = self.style;
+                let renderer = self.renderer.clone();
                 let checking = async move {
-                    let outcome = Outcome::new(lookup.await.map(|()| Some(principal)), mode, style);
+                    let outcome = Outcome::new(lookup.await.map(|()| Some(principal)), mode, renderer);
                     telemetry::record_outcome(&tracing::Span::current(), outcome.result());
                     outcome
                 };
@@ -290,7 +322,7 @@ impl Authenticator {
         let session = session.cloned();
         let token = credential.token().to_owned();
         let source = credential.source();
-        let style = self.style;
+        let renderer = self.renderer.clone();
         let verification = async move {
             #[cfg(feature = "metrics")]
             let started = std::time::Instant::now();
@@ -302,7 +334,7 @@ impl Authenticator {
                 },
                 (verified, _) => verified,
             };
-            let outcome = Outcome::new(checked.map(Some), mode, style);
+            let outcome = Outcome::new(checked.map(Some), mode, renderer);
             #[cfg(feature = "metrics")]
             telemetry::verification_time(outcome.result(), started.elapsed());
             telemetry::record_outcome(&tracing::Span::current(), outcome.result());

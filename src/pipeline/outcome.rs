@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::protocol::{Authentication, RequestExtensions};
-use crate::error::{Error, ErrorStyle, Rejection};
+use crate::error::{Error, ErrorRenderer, Rejection};
 use crate::principal::Principal;
 use crate::telemetry::{self, Stage};
 
@@ -56,14 +56,14 @@ pub enum Mode {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    style: ErrorStyle,
+    renderer: ErrorRenderer,
     result: Result<Option<Principal>, Error>,
 }
 
 impl Outcome {
     /// Applies `mode` to what the stages found: only a required mode turns "no
     /// credential" into a refusal.
-    pub(crate) fn new(result: Result<Option<Principal>, Error>, mode: Mode, style: ErrorStyle) -> Self {
+    pub(crate) fn new(result: Result<Option<Principal>, Error>, mode: Mode, renderer: ErrorRenderer) -> Self {
         let result = match (result, mode) {
             (Ok(None), Mode::Required) => Err(Error::MissingCredential),
             (result, _) => result,
@@ -72,7 +72,7 @@ impl Outcome {
             tracing::debug!(%error, "request rejected");
         }
         telemetry::decision(Stage::Authenticate, result.as_ref().map(Option::as_ref));
-        Outcome { style, result }
+        Outcome { renderer, result }
     }
 
     /// The principal, if authenticated.
@@ -90,25 +90,29 @@ impl Outcome {
         self.result.as_ref().map(Option::as_ref)
     }
 
-    /// The configured error style.
-    pub fn style(&self) -> ErrorStyle {
-        self.style
+    /// How a refusal is written: the configured style or format, and challenges.
+    pub fn renderer(&self) -> &ErrorRenderer {
+        &self.renderer
     }
 
     /// The principal (`None`: anonymous), or the rejection to answer with.
     pub fn into_result(self) -> Result<Option<Principal>, Rejection> {
-        let style = self.style;
-        self.result.map_err(|error| Rejection::new(error, style))
+        let Outcome { renderer, result } = self;
+        result.map_err(|error| Rejection::new(error, renderer))
     }
 
     /// The principal protocol's write: records the outcome in the request
     /// extensions for the extractors and requirement checks, or hands back
     /// the rejection to answer with.
     pub fn record<E: RequestExtensions + ?Sized>(self, extensions: &mut E) -> Result<(), Rejection> {
-        let style = self.style;
-        let principal = self.into_result()?;
-        Authentication::record(extensions, style, principal);
-        Ok(())
+        let Outcome { renderer, result } = self;
+        match result {
+            Ok(principal) => {
+                Authentication::record(extensions, renderer, principal);
+                Ok(())
+            }
+            Err(error) => Err(Rejection::new(error, renderer)),
+        }
     }
 }
 
@@ -184,12 +188,12 @@ mod tests {
 
     #[test]
     fn modes() {
-        let style = ErrorStyle::default();
-        let required = Outcome::new(Ok(None), Mode::Required, style);
+        let style = ErrorRenderer::default;
+        let required = Outcome::new(Ok(None), Mode::Required, style());
         assert!(matches!(required.error(), Some(Error::MissingCredential)));
-        let optional = Outcome::new(Ok(None), Mode::Optional, style);
+        let optional = Outcome::new(Ok(None), Mode::Optional, style());
         assert!(optional.error().is_none() && optional.principal().is_none());
-        let expired = Outcome::new(Err(Error::Expired), Mode::Optional, style);
+        let expired = Outcome::new(Err(Error::Expired), Mode::Optional, style());
         assert!(matches!(expired.error(), Some(Error::Expired)));
     }
 }

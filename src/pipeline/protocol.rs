@@ -13,13 +13,14 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, ErrorStyle, InvalidToken, Rejection};
+use crate::error::{Error, ErrorRenderer, InvalidToken, Rejection};
 use crate::principal::Principal;
 use crate::require::Requirement;
 use crate::telemetry::{self, Stage};
 
 /// The marker an authenticating adapter leaves in the request extensions:
-/// authentication ran for this request, and errors are written in this style.
+/// authentication ran for this request, and refusals are written by this
+/// [`ErrorRenderer`] (its style or format, and its challenges).
 ///
 /// A third-party adapter takes part by writing it with [`Authentication::record`]
 /// (or [`Outcome::record`](super::Outcome::record)) and reading with the
@@ -38,9 +39,9 @@ use crate::telemetry::{self, Stage};
 /// Authentication::record(&mut extensions, ErrorStyle::Rfc6750, Some(Principal::new("u1", Source::Bearer)));
 /// assert_eq!(Authentication::required_principal(&extensions).unwrap().id(), "u1");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Authentication {
-    style: ErrorStyle,
+    renderer: ErrorRenderer,
 }
 
 /// Request extensions, whatever the framework's type (`http::Extensions`, actix-web's).
@@ -66,19 +67,27 @@ const NO_LAYER: &str = "a handler or requirement asked for the principal, but no
                         authorizer::actix::AuthMiddleware (actix-web) around the route";
 
 impl Authentication {
-    /// Writes what authentication found: the marker, and the principal if any.
-    pub fn record<E: RequestExtensions + ?Sized>(extensions: &mut E, style: ErrorStyle, principal: Option<Principal>) {
-        extensions.insert_value(Authentication { style });
+    /// Writes what authentication found: the marker (with how refusals are
+    /// written: a built-in [`ErrorStyle`](crate::ErrorStyle) or a configured
+    /// [`ErrorRenderer`]), and the principal if any.
+    pub fn record<E: RequestExtensions + ?Sized>(
+        extensions: &mut E,
+        renderer: impl Into<ErrorRenderer>,
+        principal: Option<Principal>,
+    ) {
+        extensions.insert_value(Authentication {
+            renderer: renderer.into(),
+        });
         if let Some(principal) = principal {
             extensions.insert_value(principal);
         }
     }
 
-    /// The style to write an error for this request in: the marker's, or the default.
-    pub fn style_of<E: RequestExtensions + ?Sized>(extensions: &E) -> ErrorStyle {
+    /// How to write a refusal of this request: the marker's renderer, or the default.
+    pub fn renderer_of<E: RequestExtensions + ?Sized>(extensions: &E) -> ErrorRenderer {
         extensions
             .get_value::<Authentication>()
-            .map_or_else(ErrorStyle::default, |marker| marker.style)
+            .map_or_else(ErrorRenderer::default, |marker| marker.renderer.clone())
     }
 
     /// The principal: `Ok(None)` for an anonymous request; a 500 rejection
@@ -93,14 +102,14 @@ impl Authentication {
         }
         tracing::error!("{NO_LAYER}");
         telemetry::decision(Stage::Authorize, Err(&Error::MissingLayer));
-        Err(Rejection::new(Error::MissingLayer, ErrorStyle::default()))
+        Err(Rejection::new(Error::MissingLayer, ErrorRenderer::default()))
     }
 
     /// The principal, or a 401 rejection for an anonymous request (500 when no
     /// authentication ran).
     pub fn required_principal<E: RequestExtensions + ?Sized>(extensions: &E) -> Result<&Principal, Rejection> {
         Authentication::principal(extensions)?
-            .ok_or_else(|| Rejection::new(Error::MissingCredential, Authentication::style_of(extensions)))
+            .ok_or_else(|| Rejection::new(Error::MissingCredential, Authentication::renderer_of(extensions)))
     }
 
     /// The principal when it meets `requirement`: 403 with every failed check
@@ -111,7 +120,7 @@ impl Authentication {
         requirement: &Requirement,
     ) -> Result<&'e Principal, Rejection> {
         let found = Authentication::principal(extensions)?;
-        let style = || Authentication::style_of(extensions);
+        let style = || Authentication::renderer_of(extensions);
         let decided = requirement.authorize(found);
         telemetry::decision(Stage::Authorize, decided.as_ref().map(|_| found));
         decided.map_err(|error| {
@@ -133,7 +142,7 @@ impl Authentication {
                 tracing::debug!(%error, "claims do not fit the handler's type");
                 Rejection::new(
                     Error::InvalidToken(InvalidToken::ClaimType),
-                    Authentication::style_of(extensions),
+                    Authentication::renderer_of(extensions),
                 )
             })
     }
@@ -144,6 +153,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::error::ErrorStyle;
     use crate::principal::Source;
     use crate::require::scope;
 

@@ -205,6 +205,30 @@ impl Comparison {
     }
 }
 
+impl Requirement {
+    /// Every scope this requirement names, in any branch (for a protected
+    /// resource's `scopes_supported`).
+    pub(crate) fn named_scopes(&self) -> Vec<&str> {
+        let mut scopes = Vec::new();
+        self.collect_scopes(&mut scopes);
+        scopes
+    }
+
+    fn collect_scopes<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match &self.kind {
+            Kind::Scopes(ScopeCheck::One(scope)) => out.push(scope),
+            Kind::Scopes(ScopeCheck::All(scopes) | ScopeCheck::Any(scopes)) => {
+                out.extend(scopes.iter().map(|s| &**s));
+            }
+            Kind::All(branches) | Kind::Any(branches) => {
+                branches.iter().for_each(|branch| branch.collect_scopes(out));
+            }
+            // A scope that must be absent is not one a client should ask for.
+            Kind::Not(_) | Kind::Claim(_) | Kind::Custom(_) | Kind::StepUp(_) => {}
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum ScopeCheck {
     One(Box<str>),

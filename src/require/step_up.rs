@@ -250,14 +250,14 @@ impl StepUp {
         self.max_age.map(|d| d.as_secs())
     }
 
-    /// The `WWW-Authenticate` value: `Bearer error="insufficient_user_authentication",
+    /// The `Bearer` challenge's parameters: `error="insufficient_user_authentication",
     /// error_description="..."`, then `acr_values="..."`, `max_age="..."` and
     /// `scope="..."` where they apply. Every value is a quoted-string (RFC 9470
     /// §3 allows a token or a quoted-string and quotes its own examples).
     /// `None` when a value could not be quoted safely, which construction
     /// already refuses.
-    pub(crate) fn challenge(&self, missing_scopes: &str) -> Option<String> {
-        let mut challenge = format!(r#"Bearer error="{ERROR}", error_description="{}""#, self.description());
+    pub(crate) fn challenge_params(&self, missing_scopes: &str) -> Option<String> {
+        let mut challenge = format!(r#"error="{ERROR}", error_description="{}""#, self.description());
         if !self.acr_values.is_empty() {
             if !self.acr_values.iter().all(|v| is_challenge_token(v)) {
                 return None;
@@ -278,6 +278,17 @@ impl StepUp {
 }
 
 #[cfg(test)]
+impl StepUp {
+    /// A step-up that asks for a stronger authentication, for other modules' tests.
+    pub(crate) fn for_tests() -> Self {
+        StepUp {
+            stronger: true,
+            ..StepUp::default()
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -292,8 +303,8 @@ mod tests {
     #[test]
     fn challenge_names_the_acr_values_quoted_and_space_separated() {
         assert_eq!(
-            acr(&["urn:example:mfa", "gold"]).challenge("").unwrap(),
-            r#"Bearer error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="urn:example:mfa gold""#
+            acr(&["urn:example:mfa", "gold"]).challenge_params("").unwrap(),
+            r#"error="insufficient_user_authentication", error_description="a stronger authentication is required", acr_values="urn:example:mfa gold""#
         );
     }
 
@@ -304,8 +315,8 @@ mod tests {
             ..StepUp::default()
         };
         assert_eq!(
-            fresh.challenge("").unwrap(),
-            r#"Bearer error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="300""#
+            fresh.challenge_params("").unwrap(),
+            r#"error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age="300""#
         );
     }
 
@@ -323,8 +334,8 @@ mod tests {
         assert_eq!(both.acr_values(), ["a", "b"]);
         assert_eq!(both.max_age_seconds(), Some(60));
         assert_eq!(
-            both.challenge("read:items").unwrap(),
-            r#"Bearer error="insufficient_user_authentication", error_description="a stronger and more recent authentication is required", acr_values="a b", max_age="60", scope="read:items""#
+            both.challenge_params("read:items").unwrap(),
+            r#"error="insufficient_user_authentication", error_description="a stronger and more recent authentication is required", acr_values="a b", max_age="60", scope="read:items""#
         );
     }
 
@@ -332,7 +343,7 @@ mod tests {
     fn values_that_cannot_be_quoted_are_refused() {
         for bad in ["", "two words", "q\"uote", "back\\slash", "tab\t", "new\nline", "naïve"] {
             assert!(acr_one_of([bad]).is_err(), "{bad:?} accepted");
-            assert!(acr(&[bad]).challenge("").is_none(), "{bad:?} rendered");
+            assert!(acr(&[bad]).challenge_params("").is_none(), "{bad:?} rendered");
         }
         assert!(acr_one_of(Vec::<String>::new()).is_err());
         assert!(acr_one_of(["urn:mace:incommon:iap:silver", "0", "phr"]).is_ok());
@@ -358,7 +369,7 @@ mod tests {
             stronger: true,
             ..StepUp::default()
         }
-        .challenge("")
+        .challenge_params("")
         .unwrap();
         assert!(!challenge.contains("acr_values") && !challenge.contains("max_age"));
         assert!(challenge.contains(r#"error="insufficient_user_authentication""#));

@@ -973,7 +973,7 @@ mod step_ups {
         let rfc = error.to_response(ErrorStyle::Rfc6750);
         assert_eq!(rfc.status, 401);
         assert_eq!(
-            rfc.www_authenticate.unwrap(),
+            rfc.www_authenticate[0].clone(),
             "Bearer error=\"insufficient_user_authentication\", error_description=\"a stronger and more recent authentication is required\", acr_values=\"urn:example:mfa urn:example:hwk\", max_age=\"300\""
         );
         let body: Value = serde_json::from_str(&rfc.body).unwrap();
@@ -981,7 +981,7 @@ mod step_ups {
         assert_eq!(body["max_age"], 300);
         let st = error.to_response(ErrorStyle::SuperTokens);
         assert_eq!(st.status, 403);
-        assert!(st.www_authenticate.is_none());
+        assert!(st.www_authenticate.is_empty());
         let body: Value = serde_json::from_str(&st.body).unwrap();
         assert_eq!(body["message"], "invalid claim");
         assert_eq!(body["claimValidationErrors"][1]["id"], "auth_time");

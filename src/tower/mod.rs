@@ -31,10 +31,12 @@
 
 mod auth;
 mod body;
+mod metadata;
 mod require;
 
 pub use auth::{AuthFuture, AuthLayer, AuthService};
 pub use body::ResponseBody;
+pub use metadata::MetadataService;
 pub use require::{RequireFuture, RequireLayer, RequireService};
 
 use bytes::Bytes;
@@ -56,8 +58,8 @@ fn rejection_response<B>(rejection: &Rejection, request: &Request<B>) -> Respons
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
     headers.insert("grpc-status", HeaderValue::from(error.grpc_code()));
     headers.insert("grpc-message", HeaderValue::from_static(error.grpc_message()));
-    if let Some(challenge) = rendered.www_authenticate {
-        headers.insert(http::header::WWW_AUTHENTICATE, challenge);
+    for challenge in rendered.www_authenticate {
+        headers.append(http::header::WWW_AUTHENTICATE, challenge);
     }
     response
 }

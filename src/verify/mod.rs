@@ -26,6 +26,7 @@ use self::token::Parts;
 use crate::credential::Credential;
 use crate::error::{Error, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping};
+use crate::resource::ProtectedResource;
 use crate::telemetry;
 
 /// Default capacity of the verified-token cache.
@@ -191,6 +192,7 @@ pub struct VerifierBuilder {
     max_age: Option<Duration>,
     mapping: PrincipalMapping,
     cache_capacity: u64,
+    resource: Option<ProtectedResource>,
     #[cfg(feature = "remote-keys")]
     client: Option<reqwest::Client>,
 }
@@ -241,6 +243,16 @@ impl VerifierBuilder {
         self
     }
 
+    /// The OAuth protected resource (RFC 9728) this verifier guards: issuers
+    /// configured without an audience accept only tokens whose `aud` names
+    /// its identifier, and an [`Authenticator`](crate::Authenticator) built on
+    /// this verifier points every challenge to its metadata. See
+    /// [`resource`](crate::resource).
+    pub fn protected_resource(mut self, resource: ProtectedResource) -> Self {
+        self.resource = Some(resource);
+        self
+    }
+
     /// Capacity of the verified-token cache (default 10,000; 0 turns it off).
     pub fn cache_capacity(mut self, capacity: u64) -> Self {
         self.cache_capacity = capacity;
@@ -278,7 +290,10 @@ impl VerifierBuilder {
             return Err(ConfigError::NoAlgorithm);
         }
         let mut issuers: Vec<IssuerState> = Vec::with_capacity(self.issuers.len());
-        for issuer in self.issuers {
+        for mut issuer in self.issuers {
+            if let (Some(resource), true) = (&self.resource, issuer.audiences.is_empty()) {
+                issuer.audiences.push(resource.identifier().to_owned());
+            }
             if issuers.iter().any(|i| i.iss == issuer.iss) {
                 return Err(ConfigError::DuplicateIssuer(issuer.iss));
             }
@@ -298,6 +313,7 @@ impl VerifierBuilder {
                 max_age: self.max_age.map(|d| d.as_secs()),
                 mapping: self.mapping,
                 cache: (self.cache_capacity > 0).then(|| TokenCache::new(self.cache_capacity)),
+                resource: self.resource.map(Arc::new),
             }),
         })
     }
@@ -425,6 +441,7 @@ struct Inner {
     max_age: Option<u64>,
     mapping: PrincipalMapping,
     cache: Option<TokenCache>,
+    resource: Option<Arc<ProtectedResource>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -457,9 +474,20 @@ impl Verifier {
             max_age: None,
             mapping: PrincipalMapping::default(),
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            resource: None,
             #[cfg(feature = "remote-keys")]
             client: None,
         }
+    }
+
+    /// The protected resource this verifier guards, if configured.
+    pub fn protected_resource(&self) -> Option<&ProtectedResource> {
+        self.inner.resource.as_deref()
+    }
+
+    /// The `iss` of every configured issuer, in configuration order.
+    pub fn issuer_ids(&self) -> impl Iterator<Item = &str> {
+        self.inner.issuers.iter().map(|issuer| issuer.iss.as_str())
     }
 
     /// Fetches every remote key set now, instead of on the first request

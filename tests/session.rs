@@ -460,6 +460,23 @@ mod redis {
         assert!((86_000..=86_400).contains(&ttl("authorizer:rv:{carol}:before")));
     }
 
+    #[test]
+    fn bad_urls_and_no_runtime_are_errors_not_panics() {
+        assert!(RedisStore::new("redis://127.0.0.1:6379").is_err(), "no Tokio runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            assert!(RedisStore::new("not a url").is_err());
+            assert!(
+                RedisStore::new("rediss://127.0.0.1:6379").is_err(),
+                "no TLS in this build"
+            );
+            assert!(RedisStore::cluster(Vec::<String>::new()).is_err());
+        });
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn first_use_is_the_replay_primitive_on_redis() {
         let server = RedisServer::start();

@@ -59,6 +59,10 @@ impl AnswerCache {
             return None;
         }
         let (found, at) = self.answers.get(key)?;
+        // No event since the lookup began (the common case): nothing to ask.
+        if at == self.epoch.load(Ordering::SeqCst) {
+            return Some(found);
+        }
         let stale = at < self.dropped_all.load(Ordering::SeqCst) || self.dropped.get(subject).is_some_and(|d| at < d);
         (!stale).then_some(found)
     }

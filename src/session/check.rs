@@ -262,21 +262,22 @@ impl SessionCheck {
             return Checked::Done(Err(InvalidToken::MissingClaim.into()));
         };
         let key = token.cache_key();
-        if let Some(found) = inner.cache.get(&key, &token.lookup.subject) {
+        if let Some(found) = inner.cache.get(&key, token.subject) {
             return Checked::Done(decide(&found, token.iat));
         }
         if !inner.breaker.allows() {
             return Checked::Done(self.failed(StoreError::CircuitOpen));
         }
         let this = self.clone();
+        let (lookup, iat) = (token.to_lookup(), token.iat);
         Checked::Pending(Box::pin(async move {
             let inner = &this.inner;
             let started = inner.cache.epoch();
-            let answer = tokio::time::timeout(inner.timeout, inner.store.lookup(&token.lookup)).await;
+            let answer = tokio::time::timeout(inner.timeout, inner.store.lookup(&lookup)).await;
             match answer.unwrap_or(Err(StoreError::Timeout)) {
                 Ok(found) => {
                     inner.breaker.succeeded();
-                    let decision = decide(&found, token.iat);
+                    let decision = decide(&found, iat);
                     inner.cache.insert(key, found, started);
                     decision
                 }
@@ -316,52 +317,74 @@ pub(crate) enum Checked {
     Pending(std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>),
 }
 
-/// What identifies a token to the store.
-struct TokenIds {
-    lookup: Lookup,
+/// What identifies a token to the store, borrowed from the principal: a
+/// cached answer needs no copy of it.
+struct TokenIds<'p> {
+    subject: &'p str,
+    jti: Option<&'p str>,
+    session: Option<&'p str>,
     iat: Option<u64>,
 }
 
-impl TokenIds {
+impl<'p> TokenIds<'p> {
     /// `None` when there is no subject to key the lookup on.
-    fn of(principal: &Principal, session_claim: &str) -> Option<Self> {
+    fn of(principal: &'p Principal, session_claim: &str) -> Option<Self> {
         let subject = principal.id();
         if subject.is_empty() {
             return None;
         }
         let claims = principal.claims();
         let text = |name: &str| match claims.get(name) {
-            Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
+            Some(Value::String(text)) if !text.is_empty() => Some(text.as_str()),
             _ => None,
         };
         Some(TokenIds {
-            lookup: Lookup {
-                subject: subject.to_owned(),
-                jti: text("jti"),
-                session: text(session_claim),
-            },
+            subject,
+            jti: text("jti"),
+            session: text(session_claim),
             iat: claims.get("iat").and_then(seconds),
         })
+    }
+
+    fn to_lookup(&self) -> Lookup {
+        Lookup {
+            subject: self.subject.to_owned(),
+            jti: self.jti.map(str::to_owned),
+            session: self.session.map(str::to_owned),
+        }
     }
 
     /// One string for the three parts, each length-prefixed so none can pass
     /// for another.
     fn cache_key(&self) -> String {
-        let lookup = &self.lookup;
-        let parts = [
-            Some(lookup.subject.as_str()),
-            lookup.jti.as_deref(),
-            lookup.session.as_deref(),
-        ];
-        let mut key = String::new();
+        let parts = [Some(self.subject), self.jti, self.session];
+        let mut key = String::with_capacity(parts.iter().flatten().map(|p| p.len() + 8).sum());
         for part in parts {
             match part {
-                Some(part) => key.push_str(&format!("{}:{part}", part.len())),
+                Some(part) => {
+                    key.push_str(itoa(part.len()).as_str());
+                    key.push(':');
+                    key.push_str(part);
+                }
                 None => key.push('-'),
             }
         }
         key
     }
+}
+
+/// A length as text, without `format!`'s machinery on the hot path.
+fn itoa(mut n: usize) -> String {
+    let mut digits = Vec::with_capacity(20);
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// A NumericDate: a number, or its text (API Gateway hands claims on as strings).
@@ -390,12 +413,15 @@ mod tests {
 
     #[test]
     fn ids_come_from_the_claims_and_dates_may_be_text() {
-        let ids = TokenIds::of(&principal(json!({"jti": "t", "sid": "s", "iat": "1700000000"})), "sid").unwrap();
-        assert_eq!(ids.lookup.jti.as_deref(), Some("t"));
-        assert_eq!(ids.lookup.session.as_deref(), Some("s"));
+        let first = principal(json!({"jti": "t", "sid": "s", "iat": "1700000000"}));
+        let ids = TokenIds::of(&first, "sid").unwrap();
+        assert_eq!((ids.jti, ids.session), (Some("t"), Some("s")));
         assert_eq!(ids.iat, Some(1_700_000_000));
-        let none = TokenIds::of(&principal(json!({"jti": 7, "iat": "soon"})), "sessionHandle").unwrap();
-        assert_eq!((none.lookup.jti, none.lookup.session, none.iat), (None, None, None));
+        let lookup = ids.to_lookup();
+        assert_eq!((lookup.subject.as_str(), lookup.jti.as_deref()), ("user-1", Some("t")));
+        let second = principal(json!({"jti": 7, "iat": "soon"}));
+        let none = TokenIds::of(&second, "sessionHandle").unwrap();
+        assert_eq!((none.jti, none.session, none.iat), (None, None, None));
         assert!(TokenIds::of(&Principal::new("", Source::Bearer), "sid").is_none());
     }
 
@@ -403,16 +429,16 @@ mod tests {
     fn cache_keys_cannot_be_confused() {
         let key = |jti: Option<&str>, session: Option<&str>| {
             TokenIds {
-                lookup: Lookup {
-                    subject: "a".into(),
-                    jti: jti.map(Into::into),
-                    session: session.map(Into::into),
-                },
+                subject: "a",
+                jti,
+                session,
                 iat: None,
             }
             .cache_key()
         };
         assert_ne!(key(Some("x"), None), key(None, Some("x")));
         assert_ne!(key(Some("1:x"), None), key(Some("1"), Some("x")));
+        assert_eq!(key(Some("x"), None), "1:a1:x-");
+        assert_eq!(itoa(0) + &itoa(1234), "01234");
     }
 }

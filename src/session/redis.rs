@@ -99,11 +99,20 @@ fn unavailable(error: RedisError) -> StoreError {
     }
 }
 
+/// The background work needs a Tokio runtime: refused without one, rather
+/// than a panic.
+fn in_runtime() -> Result<(), StoreError> {
+    tokio::runtime::Handle::try_current()
+        .map(drop)
+        .map_err(|_| StoreError::Unavailable("a RedisStore is made inside a Tokio runtime".to_owned()))
+}
+
 impl RedisStore {
     /// A store on one Redis node (`redis://[:password@]host:port[/db]`).
     /// Call it inside a Tokio runtime: it starts connecting and subscribing
     /// in the background, and returns at once.
     pub fn new(url: &str) -> Result<Self, StoreError> {
+        in_runtime()?;
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
@@ -119,6 +128,7 @@ impl RedisStore {
     /// Tokio runtime, as [`new`](RedisStore::new).
     pub fn cluster<S: AsRef<str>>(nodes: impl IntoIterator<Item = S>) -> Result<Self, StoreError> {
         let nodes: Vec<String> = nodes.into_iter().map(|node| node.as_ref().to_owned()).collect();
+        in_runtime()?;
         if nodes.is_empty() {
             return Err(StoreError::Unavailable("no cluster node given".to_owned()));
         }

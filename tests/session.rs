@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use authorizer::pipeline::{Attempt, Mode, RequestParts};
 use authorizer::routes::{RouteRule, RouteTable};
-use authorizer::session::{MemoryStore, OnStoreFailure, RevokeError, RevokedKind, SessionCheck, SessionStore};
+use authorizer::session::{MemoryStore, RevokeError, RevokedKind, SessionCheck};
 use authorizer::testing::TestIssuer;
 use authorizer::{Authenticator, Error, ErrorStyle, InvalidToken};
 use http::HeaderMap;
@@ -221,7 +221,7 @@ mod lambda {
 mod redis {
     use super::*;
     use crate::common::redis::{RedisCluster, RedisServer};
-    use authorizer::session::{RedisStore, Subscription};
+    use authorizer::session::{OnStoreFailure, RedisStore, SessionStore, Subscription};
     use tokio::sync::watch;
 
     async fn subscribed(store: &RedisStore, times: u64) {

@@ -24,6 +24,7 @@ pub(crate) fn encode(part: &[u8]) -> String {
 
 /// The inverse of [`encode`], for a subject read back from the channel; `None`
 /// for anything [`encode`] cannot have written.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn decode(encoded: &[u8]) -> Option<String> {
     let mut out = Vec::with_capacity(encoded.len());
     let mut bytes = encoded.iter();
@@ -81,6 +82,7 @@ impl Keys {
     }
 
     /// The pub/sub channel of revocation events.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn channel(&self) -> String {
         format!("{}rv", self.prefix)
     }

@@ -28,7 +28,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use authorizer::pipeline::Authentication;
 use authorizer::require::{Requirement, scope};
@@ -37,8 +38,8 @@ use authorizer::tower::{AuthLayer, MetadataService, RequireLayer};
 use authorizer::{Authenticator, ErrorStyle, Principal};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::Request;
-use axum::middleware::{Next, from_fn};
+use axum::extract::{Request, State};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use rmcp::model::{CallToolResult, ContentBlock, ServerCapabilities, ServerConfig};
 use rmcp::service::RequestContext;
@@ -85,14 +86,14 @@ impl ServerHandler for Tools {
 }
 
 /// The caller the layers recorded. The scope was checked over HTTP already
-/// (see [`tool_scopes`]); checking it here again keeps a tool safe if the
+/// (see [`guard`]); checking it here again keeps a tool safe if the
 /// router is ever mounted without that layer.
 fn caller(context: &RequestContext<RoleServer>, needs: Option<&str>) -> Result<Principal, ErrorData> {
     let parts = context
         .extensions
         .get::<http::request::Parts>()
         .ok_or_else(|| ErrorData::internal_error("not served over HTTP", None))?;
-    let refused = |_| ErrorData::invalid_request("the access token does not allow this tool", None);
+    let refused = |_| ErrorData::invalid_request("forbidden: the access token does not allow this tool", None);
     let principal = match needs {
         Some(name) => Authentication::authorize(&parts.extensions, &scope(name)).map_err(refused)?,
         None => Authentication::required_principal(&parts.extensions).map_err(refused)?,
@@ -105,14 +106,38 @@ fn tool_requirement(tool: &str) -> Option<Requirement> {
     (tool == "admin_whoami").then(|| scope(ADMIN_SCOPE))
 }
 
-/// Refuses a `tools/call` whose tool needs a scope the token lacks with the
-/// HTTP 403 `insufficient_scope` challenge the MCP specification asks for,
-/// before rmcp answers it inside a 200 stream.
-async fn tool_scopes(request: Request, next: Next) -> Response {
+/// Which principal opened each MCP session (`Mcp-Session-Id`).
+#[derive(Clone, Default)]
+pub struct SessionOwners(Arc<Mutex<HashMap<String, String>>>);
+
+const SESSION_HEADER: &str = "mcp-session-id";
+
+/// In front of rmcp, after authentication:
+///
+/// - a session belongs to the principal that opened it: a request with another
+///   caller's `Mcp-Session-Id` is answered 404, as an unknown session (a
+///   session id is no credential, as the MCP security guidance says);
+/// - a `tools/call` whose tool needs a scope the token lacks gets the HTTP
+///   403 `insufficient_scope` challenge the MCP specification asks for,
+///   before rmcp answers it inside a 200 stream.
+async fn guard(State(owners): State<SessionOwners>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
+    let caller = match Authentication::required_principal(&parts.extensions) {
+        Ok(principal) => principal.id().to_owned(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    if let Some(session) = parts.headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
+        let owner = owners.0.lock().unwrap_or_else(|e| e.into_inner()).get(session).cloned();
+        if owner.is_some_and(|owner| owner != caller) {
+            return (http::StatusCode::NOT_FOUND, "unknown session").into_response();
+        }
+    }
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
-        Err(_) => return (http::StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+        Err(error) if is_too_large(&error) => {
+            return (http::StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        }
+        Err(_) => return (http::StatusCode::BAD_REQUEST, "unreadable request body").into_response(),
     };
     for tool in called_tools(&bytes) {
         if let Some(requirement) = tool_requirement(&tool)
@@ -121,7 +146,23 @@ async fn tool_scopes(request: Request, next: Next) -> Response {
             return rejection.into_response();
         }
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if let Some(session) = response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
+        let mut owners = owners.0.lock().unwrap_or_else(|e| e.into_inner());
+        owners.entry(session.to_owned()).or_insert(caller);
+    }
+    response
+}
+
+fn is_too_large(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// The tools a JSON-RPC message (or batch) calls. A body that is not JSON
@@ -153,9 +194,9 @@ pub fn app(auth: Authenticator) -> Router {
     );
     let protected = Router::new()
         .nest_service(MCP_PATH, mcp)
-        .layer(from_fn(tool_scopes))
-        .layer(RequireLayer::new(scope(TOOLS_SCOPE)))
-        .layer(AuthLayer::required(auth));
+        .route_layer(from_fn_with_state(SessionOwners::default(), guard))
+        .route_layer(RequireLayer::new(scope(TOOLS_SCOPE)))
+        .route_layer(AuthLayer::required(auth));
     Router::new()
         .route_service(metadata.path(), MetadataService::new(&metadata))
         .merge(protected)

@@ -45,7 +45,10 @@
 //! `discover = true` (the default), `jwks_url`, or `jwks_file` (a JWKS
 //! document on disk); `audiences`; `access_token_profile` (RFC 9068); and
 //! `fetch` (`default_ttl_secs`, `min_ttl_secs`, `max_ttl_secs`,
-//! `cooldown_secs`, `timeout_secs`, `max_body_bytes`, `allow_plain_http`).
+//! `cooldown_secs`, `timeout_secs`, `max_body_bytes`, `allow_plain_http`);
+//! and `introspection` (RFC 7662, for opaque tokens: `client_id`,
+//! `client_secret`, `endpoint` (default: from the issuer's metadata),
+//! `max_cache_secs`, `jwts` to introspect JWTs too; one issuer at most).
 //!
 //! `credentials`: `order`, a list of `bearer`, `header:<name>`,
 //! `cookie:<name>`, `query:<name>` and `websocket_protocol:<marker>`;
@@ -73,6 +76,8 @@
 //! | `AUTHORIZER_AUDIENCE` | replaces every issuer's audiences (comma-separated) |
 //! | `AUTHORIZER_ERROR_STYLE` | replaces `error_style` |
 //! | `AUTHORIZER_RESOURCE` | replaces the resource identifier (the file's other `resource` members stay) |
+//! | `AUTHORIZER_CLIENT_ID`, `AUTHORIZER_CLIENT_SECRET` | the one issuer's introspection client (both needed) |
+//! | `AUTHORIZER_INTROSPECTION_URL` | its introspection endpoint (default: from its metadata) |
 //!
 //! # Refused combinations
 //!
@@ -142,6 +147,30 @@ struct IssuerConfig {
     #[serde(default)]
     access_token_profile: bool,
     fetch: Option<FetchConfig>,
+    introspection: Option<IntrospectionConfig>,
+}
+
+/// Read even without `remote-keys`, to refuse it with a clear message.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(not(feature = "remote-keys"), allow(dead_code))]
+struct IntrospectionConfig {
+    client_id: String,
+    client_secret: String,
+    endpoint: Option<String>,
+    max_cache_secs: Option<u64>,
+    #[serde(default)]
+    jwts: bool,
+}
+
+impl fmt::Debug for IntrospectionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Read even without `remote-keys`, so that a file written for a build with
@@ -245,6 +274,7 @@ impl Config {
                         audiences: Vec::new(),
                         access_token_profile: false,
                         fetch: None,
+                        introspection: None,
                     }
                 }
             };
@@ -278,10 +308,48 @@ impl Config {
                 .map_err(|e| ConfigFileError::at("AUTHORIZER_ERROR_STYLE", e))?;
             self.error_style = Some(style);
         }
+        self.introspection_from_vars(&var)?;
         if let Some(identifier) = var("AUTHORIZER_RESOURCE") {
             self.resource.get_or_insert_with(ResourceConfig::default).identifier = identifier.to_owned();
         }
         Ok(self)
+    }
+
+    /// `AUTHORIZER_CLIENT_ID`, `AUTHORIZER_CLIENT_SECRET` and
+    /// `AUTHORIZER_INTROSPECTION_URL`, over the one issuer's introspection.
+    fn introspection_from_vars<'v>(&mut self, var: &impl Fn(&str) -> Option<&'v str>) -> Result<(), ConfigFileError> {
+        let (id, secret, url) = (
+            var("AUTHORIZER_CLIENT_ID"),
+            var("AUTHORIZER_CLIENT_SECRET"),
+            var("AUTHORIZER_INTROSPECTION_URL"),
+        );
+        if id.is_none() && secret.is_none() && url.is_none() {
+            return Ok(());
+        }
+        let [issuer] = self.issuers.as_mut_slice() else {
+            return Err(ConfigFileError::at(
+                "AUTHORIZER_CLIENT_ID",
+                "introspection from the environment needs exactly one issuer",
+            ));
+        };
+        let mut introspection = issuer.introspection.take().unwrap_or_default();
+        if let Some(id) = id {
+            introspection.client_id = id.to_owned();
+        }
+        if let Some(secret) = secret {
+            introspection.client_secret = secret.to_owned();
+        }
+        if let Some(url) = url {
+            introspection.endpoint = Some(url.to_owned());
+        }
+        if introspection.client_id.is_empty() || introspection.client_secret.is_empty() {
+            return Err(ConfigFileError::at(
+                "AUTHORIZER_CLIENT_ID",
+                "introspection needs both AUTHORIZER_CLIENT_ID and AUTHORIZER_CLIENT_SECRET",
+            ));
+        }
+        issuer.introspection = Some(introspection);
+        Ok(())
     }
 
     /// Checks the configuration and builds the [`Authenticator`] it describes.
@@ -409,6 +477,10 @@ impl IssuerConfig {
             self.remote(at)?
         };
         let issuer = issuer.audiences(self.audiences.iter().cloned());
+        let issuer = match &self.introspection {
+            Some(introspection) => introspection.apply(issuer, at)?,
+            None => issuer,
+        };
         Ok(if self.access_token_profile {
             issuer.access_token_profile()
         } else {
@@ -430,6 +502,31 @@ impl IssuerConfig {
         Err(ConfigFileError::at(
             at,
             "keys by discovery or URL need the `remote-keys` feature; use `jwks_file`",
+        ))
+    }
+}
+
+impl IntrospectionConfig {
+    #[cfg(feature = "remote-keys")]
+    fn apply(&self, issuer: Issuer, _at: &str) -> Result<Issuer, ConfigFileError> {
+        let mut introspection = crate::Introspection::new(self.client_id.clone(), self.client_secret.clone());
+        if let Some(url) = &self.endpoint {
+            introspection = introspection.endpoint(url.clone());
+        }
+        if let Some(secs) = self.max_cache_secs {
+            introspection = introspection.max_cache_ttl(Duration::from_secs(secs));
+        }
+        if self.jwts {
+            introspection = introspection.jwts_too();
+        }
+        Ok(issuer.introspection(introspection))
+    }
+
+    #[cfg(not(feature = "remote-keys"))]
+    fn apply(&self, _: Issuer, at: &str) -> Result<Issuer, ConfigFileError> {
+        Err(ConfigFileError::at(
+            format!("{at}.introspection"),
+            "introspection needs the `remote-keys` feature",
         ))
     }
 }

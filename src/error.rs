@@ -40,6 +40,11 @@ pub enum Error {
     /// and the session check fails closed (see [`crate::session`]).
     #[error("the session store is unavailable")]
     SessionStoreUnavailable,
+    /// The issuer's introspection endpoint did not answer usably (down, slow,
+    /// not JSON, no `active`, too large, a redirect) for a token nothing
+    /// cached could answer for.
+    #[error("token introspection is unavailable")]
+    IntrospectionUnavailable,
     /// A principal was asked for but no authentication layer ran: a server bug.
     #[error("no authentication layer ran for this request (add AuthLayer or the actix middleware)")]
     MissingLayer,
@@ -95,6 +100,10 @@ pub enum InvalidToken {
     /// then, was revoked (see [`crate::session`]).
     #[error("token or session revoked")]
     Revoked,
+    /// The issuer says the token is not active (introspection, RFC 7662):
+    /// expired, revoked, or unknown to it.
+    #[error("token not active")]
+    Inactive,
 }
 
 /// The claim requirements a principal failed.
@@ -225,7 +234,9 @@ impl Error {
             Error::MissingCredential | Error::InvalidToken(_) | Error::Expired => StatusCode::UNAUTHORIZED,
             Error::Forbidden(Denied { step_up: Some(_), .. }) => StatusCode::UNAUTHORIZED,
             Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable | Error::SessionStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::SessionStoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -268,7 +279,7 @@ impl Error {
                 "step-up authentication required: sign in again, more strongly or more recently"
             }
             Error::Forbidden(_) => "the credential does not meet this method's requirements",
-            Error::KeysUnavailable | Error::SessionStoreUnavailable => {
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::SessionStoreUnavailable => {
                 "the service cannot verify credentials right now"
             }
             Error::MissingLayer => "internal server error",
@@ -345,7 +356,7 @@ impl Error {
                 }
                 return body;
             }
-            Error::KeysUnavailable | Error::SessionStoreUnavailable => (
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::SessionStoreUnavailable => (
                 "temporarily_unavailable",
                 "the service cannot verify credentials right now",
             ),
@@ -363,7 +374,9 @@ impl Error {
                 "message": "invalid claim",
                 "claimValidationErrors": denied.errors,
             }),
-            Error::KeysUnavailable | Error::SessionStoreUnavailable => json!({ "message": "service unavailable" }),
+            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::SessionStoreUnavailable => {
+                json!({ "message": "service unavailable" })
+            }
             Error::MissingLayer => json!({ "message": "internal server error" }),
         }
     }

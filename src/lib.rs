@@ -42,9 +42,9 @@ pub use error::{
 };
 pub use pipeline::authenticator::Authenticator;
 pub use principal::{ClaimTypeError, Claims, ContextClaims, ContextValue, Principal, PrincipalMapping, Source};
-#[cfg(feature = "remote-keys")]
-pub use verify::FetchPolicy;
 pub use verify::{ConfigError, DEFAULT_CACHE_CAPACITY, Issuer, KeyError, KeySet, Verifier, VerifierBuilder};
+#[cfg(feature = "remote-keys")]
+pub use verify::{FetchPolicy, Introspection};
 
 /// The signature algorithms (re-exported from `jsonwebtoken`).
 pub use jsonwebtoken::Algorithm;

@@ -90,7 +90,8 @@ impl ProtectedResource {
         let authority = &rest[..authority_end];
         let host = host_of(authority).ok_or_else(refused)?;
         let secure = scheme == "https" || (scheme == "http" && is_loopback(host));
-        if !secure || authority.contains('@') || identifier.contains(['?', '#']) {
+        let path = &rest[authority_end..];
+        if !secure || identifier.contains(['?', '#']) || has_dot_segment(path) {
             return Err(refused());
         }
         Ok(ProtectedResource {
@@ -251,14 +252,33 @@ fn checked_url(url: &str) -> Result<String, ResourceError> {
         .map_err(|_| ResourceError::Url(url.to_owned()))
 }
 
-/// The host of an authority (`host`, `host:port`, `[v6]:port`), if well formed.
+/// The host of an authority (`host`, `host:port`, `[v6]:port`), if well
+/// formed: a DNS name or IPv4 address, or an IPv6 address in brackets, then
+/// at most a numeric port. No user information.
 fn host_of(authority: &str) -> Option<&str> {
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        &v6[..v6.find(']')?]
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        host.parse::<std::net::Ipv6Addr>().ok()?;
+        (host, after.strip_prefix(':').map_or(after, |port| port))
     } else {
-        authority.split(':').next()?
+        let (host, port) = authority.split_once(':').unwrap_or((authority, ""));
+        let name = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+        if !host.bytes().all(name) || host.starts_with('.') || host.contains("..") {
+            return None;
+        }
+        (host, port)
     };
-    (!host.is_empty()).then_some(host)
+    let port_ok = port.is_empty() || (port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()));
+    (!host.is_empty() && port_ok).then_some(host)
+}
+
+/// `.` or `..` as a path segment (percent-encoded too): the well-known path
+/// built from it would climb out of `/.well-known/oauth-protected-resource`.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -317,6 +337,15 @@ mod tests {
             "https:///mcp",
             "https://[::1/mcp",
             "ftp://api.example.com",
+            "http://[::1].evil.com/mcp",
+            "http://[::1]x/",
+            "https://api.example.com:abc/mcp",
+            "https://api.example.com:123456/mcp",
+            "https://api.example.com/../mcp",
+            "https://api.example.com/a/%2E%2e/mcp",
+            "https://api.example.com/./mcp",
+            "https://api..example.com/mcp",
+            "https://api_example.com/mcp",
         ] {
             assert!(ProtectedResource::new(bad).is_err(), "{bad} accepted");
         }

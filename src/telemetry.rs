@@ -28,9 +28,9 @@
 //!   | --- | --- | --- |
 //!   | `allowed` | 2xx | `none` |
 //!   | `anonymous` | 2xx | `no_credential` (an optional layer let it pass) |
-//!   | `unauthenticated` | 401 | `missing`, `expired`, `malformed`, `too_large`, `ambiguous`, `algorithm`, `unsupported_header`, `unknown_key`, `signature`, `issuer`, `audience`, `not_yet_valid`, `missing_claim`, `claim_type`, `type`, `too_old` |
+//!   | `unauthenticated` | 401 | `missing`, `expired`, `malformed`, `too_large`, `ambiguous`, `algorithm`, `unsupported_header`, `unknown_key`, `signature`, `issuer`, `audience`, `not_yet_valid`, `missing_claim`, `claim_type`, `type`, `too_old`, `inactive` |
 //!   | `forbidden` | 403 | `csrf`, `requirement` |
-//!   | `unavailable` | 503 | `keys_unavailable` |
+//!   | `unavailable` | 503 | `keys_unavailable`, `introspection_unavailable` |
 //!   | `error` | 500 | `missing_layer` |
 //!
 //! - `check`: the id of each failed check of a 403 for `requirement` (the
@@ -166,11 +166,13 @@ pub(crate) fn classify(result: Result<Option<&Principal>, &Error>) -> (&'static 
             InvalidToken::Type => "type",
             InvalidToken::TooOld => "too_old",
             InvalidToken::Revoked => "revoked",
+            InvalidToken::Inactive => "inactive",
         }),
         Error::CsrfRejected => ("forbidden", "csrf"),
         Error::Forbidden(_) => ("forbidden", "requirement"),
         Error::KeysUnavailable => ("unavailable", "keys_unavailable"),
         Error::SessionStoreUnavailable => ("unavailable", "session_store_unavailable"),
+        Error::IntrospectionUnavailable => ("unavailable", "introspection_unavailable"),
         Error::MissingLayer => ("error", "missing_layer"),
     }
 }

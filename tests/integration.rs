@@ -47,6 +47,7 @@ mod grpc;
 mod grpc_bad_input;
 mod grpc_demo;
 mod http;
+mod introspection;
 mod jwks;
 mod keysets;
 mod lambda_authorizer;
@@ -54,8 +55,8 @@ mod lambda_e2e;
 mod lambda_gateway;
 mod lambda_roundtrip;
 mod lambda_websocket;
-#[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
 mod mcp;
+#[cfg(all(feature = "metrics", feature = "axum", feature = "testing"))]
 mod metrics;
 mod parity;
 mod requirements;

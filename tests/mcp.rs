@@ -128,6 +128,33 @@ async fn a_session_calls_whoami_and_admin_whoami_needs_the_admin_scope() {
 }
 
 #[tokio::test]
+async fn a_session_belongs_to_the_principal_that_opened_it() {
+    let demo = serve_demo().await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}});
+    let post = |token: &str, session: Option<&str>, body: &Value| {
+        let mut request = client()
+            .post(format!("{}{MCP_PATH}", demo.base))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .json(body);
+        if let Some(session) = session {
+            request = request.header("mcp-session-id", session);
+        }
+        request.send()
+    };
+    let opened = post(&demo.tokens.tools, None, &initialize).await.unwrap();
+    assert_eq!(opened.status(), 200);
+    let session = opened.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let stolen = post(&demo.tokens.admin, Some(&session), &list).await.unwrap();
+    assert_eq!(stolen.status(), 404, "another caller's session is unknown to them");
+    let own = post(&demo.tokens.tools, Some(&session), &list).await.unwrap();
+    assert_ne!(own.status(), 404, "the owner keeps their session");
+}
+
+#[tokio::test]
 async fn a_client_without_a_fitting_token_is_pointed_to_the_metadata() {
     let demo = serve_demo().await;
     let metadata = demo.metadata_url();

@@ -54,8 +54,8 @@ fn axum_app(auth: Authenticator) -> Router {
     let metadata = auth.resource_metadata().expect("a resource is configured");
     Router::new()
         .route("/mcp", post(|| async { "served" }))
-        .layer(RequireLayer::new(scope("mcp:tools")))
-        .layer(AuthLayer::required(auth))
+        .route_layer(RequireLayer::new(scope("mcp:tools")))
+        .route_layer(AuthLayer::required(auth))
         .route_service(metadata.path(), MetadataService::new(&metadata))
 }
 
@@ -131,6 +131,48 @@ async fn the_metadata_document_is_served_where_rfc_9728_puts_it() {
         );
         let written = client().post(format!("{base}{METADATA_PATH}")).send().await.unwrap();
         assert_eq!(written.status(), 405, "{base}: the document is read-only");
+    }
+}
+
+#[tokio::test]
+async fn odd_metadata_requests_answer_as_a_static_resource_would() {
+    let issuer = TestIssuer::new();
+    let expected = json!({
+        "resource": RESOURCE,
+        "authorization_servers": [issuer.issuer()],
+        "bearer_methods_supported": ["header"],
+        "scopes_supported": ["mcp:tools", "mcp:admin"],
+    });
+    for base in servers(&issuer, false).await {
+        for path in [
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-protected-resource/mcp/extra",
+            "/.well-known/oauth-protected-resource/other",
+            "/.well-known/openid-configuration",
+        ] {
+            let response = client().get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 404, "{base}{path}");
+        }
+        let head = client().head(format!("{base}{METADATA_PATH}")).send().await.unwrap();
+        assert_eq!(head.status(), 200, "{base}: HEAD");
+        for method in [http::Method::PUT, http::Method::DELETE, http::Method::PATCH] {
+            let response = client()
+                .request(method.clone(), format!("{base}{METADATA_PATH}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{base}: {method}");
+        }
+        // The document is static: no Host, query or header changes it.
+        let odd = client()
+            .get(format!("{base}{METADATA_PATH}?resource=https://evil.example"))
+            .header("host", "evil.example")
+            .header("x-forwarded-host", "evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(odd.status(), 200);
+        assert_eq!(odd.json::<Value>().await.unwrap(), expected, "{base}");
     }
 }
 

@@ -9,6 +9,11 @@
 //! - `AUTHORIZER_ERROR_STYLE`: `rfc6750` or `supertokens` (default)
 //! - `AUTHORIZER_REDIS_URL`: where revocations are shared between instances
 //!   (`redis://host:port`, feature `redis`); without it they stay in this process
+//! - `AUTHORIZER_CLIENT_ID`, `AUTHORIZER_CLIENT_SECRET`: opaque tokens are
+//!   introspected (RFC 7662) with these client credentials, at
+//!   `AUTHORIZER_INTROSPECTION_URL` or the endpoint the issuer's metadata
+//!   names. The test issuer introspects its own opaque tokens.
+//! - `AUTHORIZER_RESOURCE`: the MCP demo's resource identifier
 
 #![allow(dead_code)]
 
@@ -17,8 +22,8 @@ use std::time::SystemTime;
 use authorizer::credential::{Credentials, DEFAULT_COOKIE, DEFAULT_HEADER, DEFAULT_PROTOCOL_MARKER, Location};
 use authorizer::resource::ProtectedResource;
 use authorizer::session::{MemoryStore, RevokeError, SessionCheck};
-use authorizer::testing::TestIssuer;
-use authorizer::{Authenticator, ErrorStyle, Issuer, Principal, Verifier, VerifierBuilder};
+use authorizer::testing::{TEST_AUDIENCE, TestIssuer};
+use authorizer::{Authenticator, ErrorStyle, Introspection, Issuer, Principal, Verifier, VerifierBuilder};
 use serde_json::json;
 
 /// A demo server's configuration.
@@ -74,11 +79,16 @@ async fn from_env_guarding(default_port: u16, resource: Option<ProtectedResource
         Some(style) => style.parse().map_err(|e| format!("AUTHORIZER_ERROR_STYLE: {e}"))?,
         None => ErrorStyle::SuperTokens,
     };
+    let introspection = introspection_from_env()?;
     let (verifier, test_issuer) = match var("AUTHORIZER_ISSUER") {
         Some(iss) => {
             let issuer = match var("AUTHORIZER_JWKS_URL") {
                 Some(url) => Issuer::jwks(iss, url),
                 None => Issuer::discover(iss),
+            };
+            let issuer = match introspection {
+                Some(introspection) => issuer.introspection(introspection),
+                None => issuer,
             };
             let audiences = var("AUTHORIZER_AUDIENCE").unwrap_or_default();
             let issuer = issuer.audiences(audiences.split(',').map(str::trim).filter(|a| !a.is_empty()));
@@ -87,18 +97,22 @@ async fn from_env_guarding(default_port: u16, resource: Option<ProtectedResource
                 .map_err(|e| e.to_string())?;
             (verifier, None)
         }
-        None if resource.is_some() => {
-            // No audience of its own: the resource is the audience.
+        None if introspection.is_some() => {
+            return Err("AUTHORIZER_CLIENT_ID, AUTHORIZER_CLIENT_SECRET and AUTHORIZER_INTROSPECTION_URL need AUTHORIZER_ISSUER (the test issuer introspects its own tokens)".to_owned());
+        }
+        None => {
             let issuer = TestIssuer::start().await;
-            let keys = Issuer::jwks(issuer.issuer(), issuer.jwks_url());
+            // The test issuer's own keys and introspection endpoint; without
+            // a resource, its tokens' audience.
+            let keys = Issuer::jwks(issuer.issuer(), issuer.jwks_url()).introspection(issuer.introspection());
+            let keys = match resource {
+                Some(_) => keys,
+                None => keys.audience(TEST_AUDIENCE),
+            };
             let verifier = guarding(Verifier::builder().issuer(keys), resource)
                 .build()
                 .map_err(|e| e.to_string())?;
             (verifier, Some(issuer))
-        }
-        None => {
-            let issuer = TestIssuer::start().await;
-            (issuer.verifier(), Some(issuer))
         }
     };
     let session = session_check()?;
@@ -138,6 +152,26 @@ pub async fn logout(auth: &Authenticator, caller: &Principal) -> (u16, Option<se
         Err(_) => (
             400,
             Some(json!({ "message": "this token has no session handle and no jti: it cannot be revoked alone" })),
+        ),
+    }
+}
+
+/// Introspection settings from `AUTHORIZER_CLIENT_ID`, `AUTHORIZER_CLIENT_SECRET`
+/// and (optionally: else from discovery) `AUTHORIZER_INTROSPECTION_URL`.
+fn introspection_from_env() -> Result<Option<Introspection>, String> {
+    let url = var("AUTHORIZER_INTROSPECTION_URL");
+    match (var("AUTHORIZER_CLIENT_ID"), var("AUTHORIZER_CLIENT_SECRET")) {
+        (Some(id), Some(secret)) => {
+            let introspection = Introspection::new(id, secret);
+            Ok(Some(match url {
+                Some(url) => introspection.endpoint(url),
+                None => introspection,
+            }))
+        }
+        (None, None) if url.is_none() => Ok(None),
+        _ => Err(
+            "introspection needs both AUTHORIZER_CLIENT_ID and AUTHORIZER_CLIENT_SECRET (AUTHORIZER_INTROSPECTION_URL is optional: else from discovery)"
+                .to_owned(),
         ),
     }
 }
@@ -197,6 +231,9 @@ pub struct DemoTokens {
     pub stale: String,
     /// A SuperTokens-like session (a `sessionHandle`), for `POST /logout`.
     pub session: String,
+    /// An opaque token (not a JWT) for the admin's session, which the test
+    /// issuer's introspection endpoint vouches for.
+    pub opaque: String,
 }
 
 /// The `acr` that `GET /mfa` requires.
@@ -243,6 +280,14 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
             .claim("sessionHandle", json!(format!("demo-{}", now_seconds())))
             .expires_in(day)
             .sign(),
+        opaque: issuer
+            .token()
+            .subject("admin-1")
+            .claim("st-ev", json!({"v": true, "t": 0}))
+            .claim("st-role", json!({"v": ["admin", "user"], "t": 0}))
+            .claim("scope", json!("read:items write:items"))
+            .expires_in(day)
+            .opaque(),
     }
 }
 
@@ -321,6 +366,8 @@ pub fn print_curl_lines(base: &str, issuer: &TestIssuer) {
     println!("# log out: revokes the session (204), on every instance sharing AUTHORIZER_REDIS_URL; then 401");
     println!("curl -i -X POST {} {base}/logout", bearer(&t.session));
     println!("curl -i {} {base}/me", bearer(&t.session));
+    println!("# an opaque token (not a JWT), vouched for by the issuer's introspection endpoint (200)");
+    println!("curl -i {} {base}/admin", bearer(&t.opaque));
     println!();
     println!("# a WebSocket (the principal, then an echo): a header, or the token offered as a protocol");
     let ws = base.replacen("http://", "ws://", 1);

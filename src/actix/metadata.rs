@@ -33,13 +33,16 @@ use crate::resource::ResourceMetadata;
 /// ```
 pub fn metadata_resource(metadata: &ResourceMetadata) -> Resource {
     let body = web::Bytes::copy_from_slice(metadata.body().as_bytes());
-    web::resource(metadata.path()).route(web::get().to(move || {
-        let body = body.clone();
-        async move {
-            HttpResponse::Ok()
-                .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
-                .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")))
-                .body(body)
-        }
-    }))
+    let get = body.clone();
+    web::resource(metadata.path())
+        .route(web::get().to(move || std::future::ready(document(get.clone()))))
+        .route(web::head().to(|| std::future::ready(document(web::Bytes::new()))))
+}
+
+fn document(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
+        // Public and the same for every caller (see the tower service).
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")))
+        .body(body)
 }

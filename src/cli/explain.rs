@@ -8,7 +8,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use authorizer::config::Config;
 use authorizer::routes::Verdict;
-use authorizer::{Authenticator, Error, ErrorStyle, Issuer, KeySet, Principal, Rejection, Source, Verifier};
+use authorizer::{
+    Authenticator, Error, ErrorRenderer, ErrorStyle, Issuer, KeySet, Principal, Rejection, Source, Verifier,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
@@ -49,7 +51,7 @@ struct Setup {
     issuers: Vec<String>,
     audiences: Vec<String>,
     leeway: u64,
-    styles: Vec<ErrorStyle>,
+    renderers: Vec<(&'static str, ErrorRenderer)>,
 }
 
 /// A decoded JOSE header or claims set.
@@ -113,7 +115,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Failure> {
         (None, Some(error)) => {
             refused = true;
             println!("signature and checks: refused: {error}");
-            print_refusal(error, &setup.styles);
+            print_refusal(error, &setup.renderers);
         }
         (None, None) => {
             refused = true;
@@ -132,7 +134,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Failure> {
             println!("decision: refused before the route's rule (the credential is not valid)");
             println!("lambda authorizer: no policy: the error `Unauthorized`, which API Gateway answers with 401");
         } else {
-            refused |= explain_route(&table, &method, &path, principal.as_ref(), &setup.styles);
+            refused |= explain_route(&table, &method, &path, principal.as_ref(), &setup.renderers);
         }
     } else if !refused {
         println!("decision: allowed (no route given: authentication alone)");
@@ -203,7 +205,10 @@ fn from_flags(args: &Args) -> Result<Setup, Failure> {
         issuers: vec![iss.clone()],
         audiences: args.audience.clone(),
         leeway: DEFAULT_LEEWAY,
-        styles: vec![ErrorStyle::Rfc6750, ErrorStyle::SuperTokens],
+        renderers: vec![
+            ("rfc6750", ErrorStyle::Rfc6750.into()),
+            ("supertokens", ErrorStyle::SuperTokens.into()),
+        ],
     })
 }
 
@@ -246,14 +251,25 @@ fn from_config(file: &str, claims: &Map<String, Value>) -> Result<Setup, Failure
             .unwrap_or_default()
     };
     Ok(Setup {
-        styles: vec![authenticator.renderer().style().unwrap_or_default()],
+        renderers: vec![(
+            authenticator.renderer().style().map_or("custom", style_name),
+            authenticator.renderer().clone(),
+        )],
         authenticator,
         keys,
         issuers: entries
             .iter()
             .filter_map(|e| e.get("iss").and_then(Value::as_str).map(str::to_owned))
             .collect(),
-        audiences: entry.map(|e| strings(e.get("audiences"))).unwrap_or_default(),
+        audiences: match entry.map(|e| strings(e.get("audiences"))).unwrap_or_default() {
+            // An issuer without audiences accepts the protected resource's.
+            none if none.is_empty() => document
+                .pointer("/resource/identifier")
+                .and_then(Value::as_str)
+                .map(|identifier| vec![identifier.to_owned()])
+                .unwrap_or_default(),
+            audiences => audiences,
+        },
         leeway: document
             .get("leeway_secs")
             .and_then(Value::as_u64)
@@ -340,9 +356,9 @@ fn explain_audience(claims: &Map<String, Value>, accepted: &[String]) {
     println!("audience: {aud} {verdict} {accepted:?}");
 }
 
-fn print_refusal(error: &Error, styles: &[ErrorStyle]) {
-    for style in styles {
-        let response = error.to_response(*style);
+fn print_refusal(error: &Error, renderers: &[(&str, ErrorRenderer)]) {
+    for (name, renderer) in renderers {
+        let response = renderer.render(error);
         let challenge: String = response
             .www_authenticate
             .iter()
@@ -351,9 +367,7 @@ fn print_refusal(error: &Error, styles: &[ErrorStyle]) {
             .collect();
         println!(
             "response ({}): {}{challenge}, body {}",
-            style_name(*style),
-            response.status,
-            response.body
+            name, response.status, response.body
         );
     }
 }
@@ -371,7 +385,7 @@ fn explain_route(
     method: &str,
     path: &str,
     principal: Option<&Principal>,
-    styles: &[ErrorStyle],
+    renderers: &[(&str, ErrorRenderer)],
 ) -> bool {
     let rule = table.rule_for(method, path);
     println!("route: {method} {path}: {}", routes::describe(rule));
@@ -393,9 +407,9 @@ fn explain_route(
             "no policy: the error `Unauthorized`, which API Gateway answers with 401",
         ),
     };
-    let rejection = Rejection::new(error, styles[0]);
+    let rejection = Rejection::new(error, renderers[0].1.clone());
     println!("decision: refused with {}", rejection.status());
-    print_refusal(rejection.error(), styles);
+    print_refusal(rejection.error(), renderers);
     println!("lambda authorizer: {lambda}");
     true
 }

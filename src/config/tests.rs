@@ -280,3 +280,50 @@ async fn a_resource_section_sets_the_audience_metadata_and_challenges() {
     );
     assert_eq!(error_path(built(&bad)), "resource.documentation");
 }
+
+#[tokio::test]
+async fn introspection_from_the_file_and_the_environment() {
+    use crate::testing::{TEST_CLIENT_ID, TEST_CLIENT_SECRET};
+    let issuer = TestIssuer::start().await;
+    let opaque = issuer.token().subject("user-1").opaque();
+    let text = for_issuer(
+        &issuer,
+        &format!(
+            "introspection = {{ client_id = \"{TEST_CLIENT_ID}\", client_secret = \"{TEST_CLIENT_SECRET}\", max_cache_secs = 5 }}"
+        ),
+        "",
+    );
+    assert!(
+        accepts(&built(&text).unwrap(), &opaque).await,
+        "endpoint from discovery"
+    );
+    let debug = format!("{:?}", toml(&text).unwrap());
+    assert!(!debug.contains(TEST_CLIENT_SECRET), "the secret never shows in Debug");
+
+    let plain = for_issuer(&issuer, "", "");
+    let from_env = toml(&plain)
+        .unwrap()
+        .with_vars(&vars(&[
+            ("AUTHORIZER_CLIENT_ID", TEST_CLIENT_ID),
+            ("AUTHORIZER_CLIENT_SECRET", TEST_CLIENT_SECRET),
+            (
+                "AUTHORIZER_INTROSPECTION_URL",
+                &format!("{}/introspect", issuer.issuer()),
+            ),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(accepts(&from_env, &opaque).await);
+    assert!(
+        !accepts(&built(&plain).unwrap(), &opaque).await,
+        "no introspection, no opaque tokens"
+    );
+
+    let half = toml(&plain)
+        .unwrap()
+        .with_vars(&vars(&[("AUTHORIZER_CLIENT_ID", TEST_CLIENT_ID)]));
+    assert_eq!(error_path(half), "AUTHORIZER_CLIENT_ID");
+    let no_secret = for_issuer(&issuer, "introspection = { client_id = \"x\" }", "");
+    assert_eq!(error_path(toml(&no_secret)), "issuers[0].introspection");
+}

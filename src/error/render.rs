@@ -52,27 +52,27 @@ use super::{Error, ErrorStyle};
 /// # let verifier = authorizer::testing::TestIssuer::new().verifier();
 /// let auth = Authenticator::new(verifier).error_format(Problem);
 /// ```
+///
+/// A refusal that signing in again would fix ([step-up](crate::require::step_up))
+/// is answered as OAuth clients expect, 401 with RFC 9470's challenge, under
+/// every format but the SuperTokens style, whose frontends expect every
+/// failed claim as a 403.
 pub trait ErrorFormat: Send + Sync + 'static {
     /// The body for `error`, which is answered with `status`.
     fn body(&self, error: &Error, status: StatusCode) -> ErrorBody;
-
-    /// How a refusal that signing in again would fix ([step-up](crate::require::step_up))
-    /// is answered: `true` (the default) for RFC 9470's 401 with an
-    /// `insufficient_user_authentication` challenge, which OAuth clients act
-    /// on; `false` for a 403 without a challenge, as SuperTokens' frontends
-    /// expect of every failed claim.
-    fn challenges_step_up(&self) -> bool {
-        true
-    }
 }
 
 impl ErrorFormat for ErrorStyle {
     fn body(&self, error: &Error, _: StatusCode) -> ErrorBody {
         ErrorBody::json(&error.body(*self))
     }
+}
 
-    fn challenges_step_up(&self) -> bool {
-        *self == ErrorStyle::Rfc6750
+impl ErrorStyle {
+    /// Whether step-up refusals get RFC 9470's 401 and challenge (OAuth
+    /// clients), or a 403 without one (SuperTokens' frontends).
+    pub(super) fn challenges_step_up(self) -> bool {
+        self == ErrorStyle::Rfc6750
     }
 }
 
@@ -104,20 +104,35 @@ impl ErrorBody {
         ErrorBody::new("application/json", value.to_string())
     }
 
-    /// Adds a header to the answer. `WWW-Authenticate` and `Content-Type` are
-    /// not a format's to set (the challenge is the protocol's; the content
-    /// type is [`new`](ErrorBody::new)'s), nor is a name or value that is not
-    /// a valid header: those are left out.
+    /// Adds a header to the answer. Left out: `WWW-Authenticate` (the
+    /// challenge is the protocol's), `Content-Type` ([`new`](ErrorBody::new)'s),
+    /// the headers that frame a message (`Content-Length`,
+    /// `Transfer-Encoding`, `Connection` and the other hop-by-hop ones: the
+    /// server's), and a name or value that is not a valid header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(value))
-            && name != WWW_AUTHENTICATE
-            && name != CONTENT_TYPE
+            && !RESERVED.contains(&name.as_str())
         {
             self.headers.append(name, value);
         }
         self
     }
 }
+
+/// Headers a format may not set (lowercase, as `HeaderName` spells them).
+const RESERVED: [&str; 11] = [
+    "www-authenticate",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+];
 
 /// A rendered refusal: status, `WWW-Authenticate` challenges, headers (the
 /// content type among them) and body. Every adapter writes exactly this.
@@ -260,17 +275,24 @@ impl ErrorRenderer {
         }
     }
 
+    /// Only the SuperTokens style answers step-ups with a plain 403.
+    fn challenges_step_up(&self) -> bool {
+        match self.format {
+            Format::Style(style) => style.challenges_step_up(),
+            Format::Custom(_) => true,
+        }
+    }
+
     /// The status `error` is answered with.
     pub fn status(&self, error: &Error) -> StatusCode {
-        error.status_with(self.format().challenges_step_up())
+        error.status_with(self.challenges_step_up())
     }
 
     /// Renders `error`: the protocol's status and challenges, the format's body.
     pub fn render(&self, error: &Error) -> ErrorResponse {
-        let format = self.format();
-        let step_up = format.challenges_step_up();
+        let step_up = self.challenges_step_up();
         let status = error.status_with(step_up);
-        let ErrorBody { text, headers } = format.body(error, status);
+        let ErrorBody { text, headers } = self.format().body(error, status);
         ErrorResponse {
             status,
             www_authenticate: self.challenges(error, step_up),
@@ -333,6 +355,9 @@ mod tests {
                 .header("www-authenticate", "Basic")
                 .header("content-type", "text/html")
                 .header("x-request-kind", "auth")
+                .header("content-length", "0")
+                .header("Transfer-Encoding", "chunked")
+                .header("connection", "close")
                 .header("bad header", "x")
         }
     }

@@ -135,7 +135,17 @@ pub(crate) struct Shared {
     pub(crate) outage: AtomicBool,
     pub(crate) delay_ms: AtomicU64,
     pub(crate) jwks: std::sync::Mutex<JwksResponse>,
+    pub(crate) introspections: AtomicU64,
+    /// Opaque tokens and their introspection answers (`active` and all).
+    pub(crate) opaque: std::sync::Mutex<std::collections::HashMap<String, Value>>,
+    /// Served instead of the real introspection answer, when set.
+    pub(crate) introspection_body: std::sync::Mutex<Option<String>>,
 }
+
+/// The client id the test issuer's introspection endpoint accepts.
+pub const TEST_CLIENT_ID: &str = "test-client";
+/// The client secret that goes with [`TEST_CLIENT_ID`].
+pub const TEST_CLIENT_SECRET: &str = "test-client-secret";
 
 /// The JWKS response the server gives.
 #[derive(Clone)]
@@ -225,6 +235,9 @@ impl TestIssuer {
                 body: String::new(),
                 cache_control: None,
             }),
+            introspections: AtomicU64::new(0),
+            opaque: std::sync::Mutex::new(std::collections::HashMap::new()),
+            introspection_body: std::sync::Mutex::new(None),
         });
         let test_issuer = TestIssuer {
             keys,
@@ -307,6 +320,34 @@ impl TestIssuer {
     /// How many times the JWKS was fetched.
     pub fn jwks_fetches(&self) -> u64 {
         self.shared.jwks_fetches.load(Ordering::SeqCst)
+    }
+
+    /// How many introspection requests arrived (with the right client credentials or not).
+    pub fn introspections(&self) -> u64 {
+        self.shared.introspections.load(Ordering::SeqCst)
+    }
+
+    /// The introspection settings for this issuer: its endpoint and the test
+    /// client's credentials (only meaningful for a started issuer).
+    #[cfg(feature = "remote-keys")]
+    pub fn introspection(&self) -> crate::Introspection {
+        crate::Introspection::new(TEST_CLIENT_ID, TEST_CLIENT_SECRET).endpoint(format!("{}/introspect", self.issuer))
+    }
+
+    /// From now on, the introspection endpoint calls `token` (opaque, or a
+    /// JWT) inactive, as if revoked at the issuer.
+    pub fn deactivate(&self, token: &str) {
+        self.shared
+            .opaque
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.to_owned(), json!({ "active": false }));
+    }
+
+    /// Serves this body as every introspection answer instead of the real one
+    /// (garbage, huge, `active` missing, ...); `None` restores the real ones.
+    pub fn serve_introspection_body(&self, body: Option<&str>) {
+        *self.shared.introspection_body.lock().unwrap_or_else(|e| e.into_inner()) = body.map(str::to_owned);
     }
 
     /// How many times the discovery document was fetched.
@@ -397,6 +438,16 @@ fn jwks_document(keys: &[SigningKey], published: &[&str]) -> String {
         .filter_map(|k| k.public.as_ref())
         .collect();
     json!({ "keys": keys }).to_string()
+}
+
+/// 64 bits no one outside the process can predict: SipHash under the
+/// process's random keys (the demos hand opaque tokens out on a network).
+fn unguessable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(NEXT.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
 }
 
 /// Builds one token. Every part can be set, including to values no real
@@ -490,6 +541,41 @@ impl TokenBuilder<'_> {
         let key = self.issuer.key(self.signing_kid);
         let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key.encoding, key.alg).expect("test key signs");
         format!("{input}.{signature}")
+    }
+
+    /// An opaque token (no JWT: a unique string) whose claims only the
+    /// issuer's introspection endpoint (`/introspect` of a started issuer)
+    /// tells, as `{"active": true, ...claims}`. A JWT whose payload names this
+    /// issuer is introspected as active with its claims, until
+    /// [deactivated](TestIssuer::deactivate).
+    ///
+    /// ```
+    /// use authorizer::testing::TestIssuer;
+    /// use authorizer::{Authenticator, Issuer, Source, Verifier};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = TestIssuer::start().await;
+    /// let verifier = Verifier::builder()
+    ///     .issuer(Issuer::jwks(issuer.issuer(), issuer.jwks_url()).introspection(issuer.introspection()))
+    ///     .build()?;
+    /// let auth = Authenticator::new(verifier);
+    /// let opaque = issuer.token().subject("user-1").opaque();
+    /// let outcome = auth.authenticate_token(&opaque, Source::Bearer).await;
+    /// assert_eq!(outcome.principal().unwrap().id(), "user-1");
+    /// # Ok(()) }
+    /// ```
+    pub fn opaque(self) -> String {
+        let token = format!("opaque_{:016x}{:016x}", unguessable(), unguessable());
+        let mut answer = self.claims;
+        answer.insert("active".to_owned(), Value::Bool(true));
+        self.issuer
+            .shared
+            .opaque
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.clone(), Value::Object(answer));
+        token
     }
 
     /// The token with an arbitrary signature (raw bytes, base64url-encoded here).

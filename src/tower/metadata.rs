@@ -32,7 +32,7 @@ use crate::resource::ResourceMetadata;
 /// let metadata = auth.resource_metadata().expect("a resource is configured");
 /// let app: Router = Router::new()
 ///     .route("/mcp", post(|| async { "protected" }))
-///     .layer(AuthLayer::required(auth))
+///     .route_layer(AuthLayer::required(auth))
 ///     .route_service(metadata.path(), MetadataService::new(&metadata));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

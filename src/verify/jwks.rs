@@ -98,7 +98,7 @@ pub(crate) struct RemoteKeys {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum FetchError {
+pub(super) enum FetchError {
     #[error("request failed: {0}")]
     Http(#[from] reqwest::Error),
     #[error("status {0}")]
@@ -284,35 +284,42 @@ impl RemoteKeys {
     }
 
     async fn get(&self, url: Url) -> Result<(Vec<u8>, Option<Duration>), FetchError> {
-        let limit = self.policy.max_body_bytes;
         let mut response = self.client.get(url).timeout(self.policy.timeout).send().await?;
         if !response.status().is_success() {
             return Err(FetchError::Status(response.status().as_u16()));
-        }
-        let declared = response
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > limit as u64) {
-            return Err(FetchError::TooLarge(limit));
         }
         let max_age = response
             .headers()
             .get_all(CACHE_CONTROL)
             .iter()
             .find_map(|v| max_age(v.to_str().ok()?));
-        let mut body = Vec::new();
-        while let Some(chunk) = tokio::time::timeout(self.policy.timeout, response.chunk())
-            .await
-            .map_err(|_| FetchError::Timeout)??
-        {
-            if body.len() + chunk.len() > limit {
-                return Err(FetchError::TooLarge(limit));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_body(&mut response, &self.policy).await?;
         Ok((body, max_age))
     }
+}
+
+/// A response body, refused past the policy's size limit or time-out (each
+/// chunk must come within it, so a trickling server cannot hold a request).
+pub(super) async fn read_body(response: &mut reqwest::Response, policy: &FetchPolicy) -> Result<Vec<u8>, FetchError> {
+    let limit = policy.max_body_bytes;
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(FetchError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = tokio::time::timeout(policy.timeout, response.chunk())
+        .await
+        .map_err(|_| FetchError::Timeout)??
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(FetchError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 async fn discover(remote: &RemoteKeys, issuer: &str) -> Result<Url, FetchError> {

@@ -2,6 +2,8 @@
 
 mod cache;
 #[cfg(feature = "remote-keys")]
+mod introspect;
+#[cfg(feature = "remote-keys")]
 mod jwks;
 pub(crate) mod keys;
 mod token;
@@ -15,10 +17,14 @@ use serde_json::{Map, Value};
 use url::Url;
 
 #[cfg(feature = "remote-keys")]
+pub use introspect::Introspection;
+#[cfg(feature = "remote-keys")]
 pub use jwks::FetchPolicy;
 pub use keys::{KeyError, KeySet};
 
 use self::cache::TokenCache;
+#[cfg(feature = "remote-keys")]
+use self::introspect::{Answer, Introspector};
 #[cfg(feature = "remote-keys")]
 use self::jwks::RemoteKeys;
 use self::keys::{Algorithms, Lookup};
@@ -51,6 +57,8 @@ pub struct Issuer {
     keys: IssuerKeys,
     #[cfg(feature = "remote-keys")]
     policy: FetchPolicy,
+    #[cfg(feature = "remote-keys")]
+    introspection: Option<Introspection>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +98,8 @@ impl Issuer {
             keys,
             #[cfg(feature = "remote-keys")]
             policy: FetchPolicy::default(),
+            #[cfg(feature = "remote-keys")]
+            introspection: None,
         }
     }
 
@@ -136,11 +146,25 @@ impl Issuer {
         self
     }
 
-    /// How the remote key set is fetched and cached.
+    /// How the remote key set is fetched and cached (and, with
+    /// [`introspection`](Issuer::introspection), how the endpoint is called:
+    /// its timeout, body limit and `https` rule).
     #[cfg(feature = "remote-keys")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
     pub fn fetch_policy(mut self, policy: FetchPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Accepts opaque access tokens (anything but a compact JWS) by asking
+    /// this issuer (RFC 7662); see [`Introspection`]. An opaque token is only
+    /// ever sent to this one issuer, so at most one issuer of a verifier may
+    /// introspect. Its answer is checked as a JWT would be (`iss`, `aud`,
+    /// times) and becomes the same [`Principal`].
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
+    pub fn introspection(mut self, introspection: Introspection) -> Self {
+        self.introspection = Some(introspection);
         self
     }
 }
@@ -174,6 +198,12 @@ pub enum ConfigError {
     /// `none` or another algorithm that is never allowed.
     #[error("algorithm list is empty")]
     NoAlgorithm,
+    /// More than one issuer introspects: an opaque token names no issuer, and
+    /// must never be sent to one that did not issue it.
+    #[cfg(feature = "remote-keys")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
+    #[error("issuers {0} and {1} both introspect; an opaque token can go to one issuer only")]
+    SeveralIntrospections(String, String),
     /// The HTTP client could not be built.
     #[cfg(feature = "remote-keys")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote-keys")))]
@@ -259,8 +289,12 @@ impl VerifierBuilder {
         self
     }
 
-    /// The HTTP client for key fetches (custom CA, proxy, mTLS). Its own
-    /// timeouts apply besides [`FetchPolicy::timeout`]. With `rust-crypto`
+    /// The HTTP client for key fetches and introspection (custom CA, proxy,
+    /// mTLS). Its own timeouts apply besides [`FetchPolicy::timeout`]. Build
+    /// it with `redirect::Policy::none()`, as the default client is: an
+    /// answer that comes from another URL than the one asked is refused
+    /// anyway, but a client that follows a redirect has already sent the
+    /// request (with an introspection call, the token and client secret) on. With `rust-crypto`
     /// alone, reqwest has no rustls crypto provider of its own: give this
     /// client one, or install a process default before building it.
     #[cfg(feature = "remote-keys")]
@@ -304,6 +338,17 @@ impl VerifierBuilder {
                 &client,
             )?);
         }
+        #[cfg(feature = "remote-keys")]
+        if let [first, second, ..] = issuers
+            .iter()
+            .filter(|issuer| issuer.introspector.is_some())
+            .collect::<Vec<_>>()[..]
+        {
+            return Err(ConfigError::SeveralIntrospections(
+                first.iss.clone(),
+                second.iss.clone(),
+            ));
+        }
         Ok(Verifier {
             inner: Arc::new(Inner {
                 issuers,
@@ -337,6 +382,8 @@ struct IssuerState {
     access_token_profile: bool,
     algorithms: Algorithms,
     keys: KeySource,
+    #[cfg(feature = "remote-keys")]
+    introspector: Option<Introspector>,
 }
 
 enum KeySource {
@@ -400,12 +447,21 @@ impl IssuerState {
                 )
             }
         };
+        #[cfg(feature = "remote-keys")]
+        let introspector = match issuer.introspection {
+            Some(config) => {
+                Some(Introspector::new(&issuer.iss, config, issuer.policy.clone(), client.clone()).map_err(url_error)?)
+            }
+            None => None,
+        };
         Ok(IssuerState {
             iss: issuer.iss,
             audiences: issuer.audiences,
             access_token_profile: issuer.access_token_profile,
             algorithms,
             keys,
+            #[cfg(feature = "remote-keys")]
+            introspector,
         })
     }
 
@@ -551,6 +607,61 @@ impl Verifier {
     }
 
     async fn verify_uncached(&self, credential: &Credential<'_>) -> Result<Verified, Error> {
+        #[cfg(feature = "remote-keys")]
+        if introspect::is_opaque(credential.token())
+            && let Some((issuer, introspector)) = self.introspecting_issuer()
+        {
+            return self.introspect_opaque(issuer, introspector, credential).await;
+        }
+        let (verified, _issuer) = self.verify_jwt(credential).await?;
+        #[cfg(feature = "remote-keys")]
+        if let Some(introspector) = _issuer
+            .introspector
+            .as_ref()
+            .filter(|introspector| introspector.config().introspects_jwts())
+        {
+            return confirm_active(introspector, credential.token(), verified).await;
+        }
+        Ok(verified)
+    }
+
+    /// The one issuer that introspects, if any.
+    #[cfg(feature = "remote-keys")]
+    fn introspecting_issuer(&self) -> Option<(&IssuerState, &Introspector)> {
+        self.inner
+            .issuers
+            .iter()
+            .find_map(|issuer| Some((issuer, issuer.introspector.as_ref()?)))
+    }
+
+    /// An opaque token, by the issuer's answer: checked as a JWT's claims
+    /// would be, and cached no longer than the configured maximum.
+    #[cfg(feature = "remote-keys")]
+    async fn introspect_opaque(
+        &self,
+        issuer: &IssuerState,
+        introspector: &Introspector,
+        credential: &Credential<'_>,
+    ) -> Result<Verified, Error> {
+        telemetry::record_current("issuer", &issuer.iss.as_str());
+        let Answer::Active(answer) = introspector.introspect(credential.token()).await? else {
+            return Err(InvalidToken::Inactive.into());
+        };
+        let claims = introspect::claims_of(&issuer.iss, &answer)?;
+        let now = unix_now();
+        let valid_until = self.check_time(&claims, now, false)?;
+        check_audience(&claims, &issuer.audiences)?;
+        let principal = self
+            .inner
+            .mapping
+            .principal(claims, credential.source())
+            .ok_or(InvalidToken::MissingClaim)?;
+        let verified = Verified { principal, valid_until };
+        Ok(capped(verified, now, introspector.config().max_ttl()))
+    }
+
+    /// A compact JWS, verified locally; with the issuer that signed it.
+    async fn verify_jwt(&self, credential: &Credential<'_>) -> Result<(Verified, &IssuerState), Error> {
         let parts = Parts::parse(credential.token())?;
         let header = parts.header()?;
         if let Some(expected) = &self.inner.typ
@@ -589,7 +700,7 @@ impl Verifier {
         if !matches!(signed, Ok(true)) {
             return Err(InvalidToken::Signature.into());
         }
-        let valid_until = self.check_time(&claims, unix_now())?;
+        let valid_until = self.check_time(&claims, unix_now(), self.inner.require_exp)?;
         check_audience(&claims, &issuer.audiences)?;
         if issuer.access_token_profile {
             check_access_token_claims(&claims)?;
@@ -599,7 +710,7 @@ impl Verifier {
             .mapping
             .principal(claims, credential.source())
             .ok_or(InvalidToken::MissingClaim)?;
-        Ok(Verified { principal, valid_until })
+        Ok((Verified { principal, valid_until }, issuer))
     }
 
     /// How this verifier turns claims into principals (adapters that read
@@ -619,14 +730,16 @@ impl Verifier {
 
     /// Checks `exp`, `nbf`, `iat` and the maximum age; returns when the token
     /// stops being valid (for the cache), if it ever does.
-    fn check_time(&self, claims: &Map<String, Value>, now: u64) -> Result<Option<u64>, Error> {
+    /// `require_exp`: introspection answers may leave `exp` out (their
+    /// cache time is capped instead).
+    fn check_time(&self, claims: &Map<String, Value>, now: u64, require_exp: bool) -> Result<Option<u64>, Error> {
         let leeway = self.inner.leeway;
         let exp = timestamp(claims, "exp")?;
         let nbf = timestamp(claims, "nbf")?;
         let iat = timestamp(claims, "iat")?;
         match exp {
             Some(exp) if now > exp.saturating_add(leeway) => return Err(Error::Expired),
-            None if self.inner.require_exp => return Err(InvalidToken::MissingClaim.into()),
+            None if require_exp => return Err(InvalidToken::MissingClaim.into()),
             _ => {}
         }
         let latest_start = now.saturating_add(leeway);
@@ -656,6 +769,27 @@ fn timestamp(claims: &Map<String, Value>, name: &str) -> Result<Option<u64>, Err
             .filter(|t| *t <= MAX_TIMESTAMP)
             .map(Some)
             .ok_or_else(|| InvalidToken::ClaimType.into()),
+    }
+}
+
+/// A JWT that verified locally, confirmed active by its issuer (RFC 7662),
+/// for issuers that revoke at the source.
+#[cfg(feature = "remote-keys")]
+async fn confirm_active(introspector: &Introspector, token: &str, verified: Verified) -> Result<Verified, Error> {
+    match introspector.introspect(token).await? {
+        Answer::Active(_) => Ok(capped(verified, unix_now(), introspector.config().max_ttl())),
+        Answer::Inactive => Err(InvalidToken::Inactive.into()),
+    }
+}
+
+/// Cached no longer than `max` from `now`: how long a token revoked at the
+/// issuer may still pass.
+#[cfg(feature = "remote-keys")]
+fn capped(verified: Verified, now: u64, max: Duration) -> Verified {
+    let cap = now.saturating_add(max.as_secs());
+    Verified {
+        valid_until: Some(verified.valid_until.map_or(cap, |until| until.min(cap))),
+        ..verified
     }
 }
 
@@ -731,7 +865,7 @@ mod tests {
     fn time_claims() {
         let v = verifier();
         let now = 1_000_000;
-        let ok = |c: Value| v.check_time(&claims(c), now);
+        let ok = |c: Value| v.check_time(&claims(c), now, true);
         assert_eq!(ok(json!({"exp": now + 10, "iat": now})).unwrap(), Some(now + 10));
         assert_eq!(ok(json!({"exp": now + 1000, "iat": now})).unwrap(), Some(now + 100));
         assert!(ok(json!({"exp": now - 30, "iat": now - 50})).is_ok(), "within leeway");

@@ -58,8 +58,9 @@ pub enum StoreError {
     CircuitOpen,
 }
 
-/// What the session check asks about one token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the session check asks about one token. `Debug` shows the subject
+/// (the principal id, as `Principal`'s does) and hides the `jti` and handle.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Lookup {
     /// The subject (the principal id).
     pub subject: String,
@@ -67,6 +68,26 @@ pub struct Lookup {
     pub jti: Option<String>,
     /// The token's session handle, if it has one.
     pub session: Option<String>,
+}
+
+impl std::fmt::Debug for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lookup")
+            .field("subject", &self.subject)
+            .field("jti", &self.jti.as_ref().map(|_| Redacted))
+            .field("session", &self.session.as_ref().map(|_| Redacted))
+            .finish()
+    }
+}
+
+/// Stands for an identifier in `Debug` output: a `jti` or a session handle
+/// lets whoever reads it revoke or probe a session.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// What a store holds about one [`Lookup`].
@@ -106,8 +127,8 @@ pub struct Revocation {
     pub keep_until: SystemTime,
 }
 
-/// What a [`Revocation`] revokes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a [`Revocation`] revokes. `Debug` hides the `jti` and handle.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Revoked {
     /// One token, by its `jti`.
@@ -116,6 +137,16 @@ pub enum Revoked {
     Session(String),
     /// Every token issued at or before this time (Unix seconds).
     IssuedUntil(u64),
+}
+
+impl std::fmt::Debug for Revoked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Revoked::Token(_) => f.debug_tuple("Token").field(&Redacted).finish(),
+            Revoked::Session(_) => f.debug_tuple("Session").field(&Redacted).finish(),
+            Revoked::IssuedUntil(until) => f.debug_tuple("IssuedUntil").field(until).finish(),
+        }
+    }
 }
 
 /// Seconds since the Unix epoch (0 before it).
@@ -214,5 +245,21 @@ mod tests {
             ..Found::default()
         };
         assert!(token.refuses(Some(1_000)));
+    }
+
+    #[test]
+    fn debug_hides_the_identifiers() {
+        let lookup = Lookup {
+            subject: "user-1".into(),
+            jti: Some("jti-secret".into()),
+            session: Some("handle-secret".into()),
+        };
+        let revocation = Revocation {
+            subject: "user-1".into(),
+            revoked: Revoked::Session("handle-secret".into()),
+            keep_until: UNIX_EPOCH,
+        };
+        let text = format!("{lookup:?} {revocation:?} {:?}", Revoked::Token("jti-secret".into()));
+        assert!(!text.contains("secret") && text.contains("user-1"), "{text}");
     }
 }

@@ -29,7 +29,11 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The replay primitive: `true` the first time `key` is seen within `ttl`,
     /// `false` every later time until then (atomic across every instance that
     /// shares the store). A DPoP proof's `jti`, say, is accepted only when
-    /// this answers `true`.
+    /// this answers `true`. Unlike the session check's calls it is not
+    /// bounded here: the built-in stores answer at once (memory) or within
+    /// their driver's 2 s reply timeout (Redis); wrap it in a shorter
+    /// `tokio::time::timeout` where a request must not wait that long, and
+    /// treat a failure as a replay (refuse), never as a first use.
     fn first_use<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool>;
 
     /// Registers a local answer cache, to be told of revocations (this

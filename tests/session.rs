@@ -621,3 +621,68 @@ mod demo {
         assert_eq!(call(&two, reqwest::Method::GET, "/me", Some(&token)).await, 401);
     }
 }
+
+/// On a tonic server behind `AuthLayer`: a revoked token is `UNAUTHENTICATED`
+/// (16), a session store that cannot answer under fail closed `UNAVAILABLE` (14).
+#[cfg(all(feature = "axum", feature = "redis"))]
+mod grpc {
+    use super::*;
+    use authorizer::session::RedisStore;
+    use authorizer::tower::AuthLayer;
+    use tonic::transport::server::TcpIncoming;
+    use tonic::transport::{Channel, Server};
+    use tonic::{Code, Request};
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    async fn server(auth: Authenticator) -> HealthClient<Channel> {
+        let (_reporter, health) = tonic_health::server::health_reporter();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = Server::builder()
+            .layer(AuthLayer::required(auth))
+            .add_service(health)
+            .serve_with_incoming(TcpIncoming::from(listener));
+        tokio::spawn(server);
+        let channel = Channel::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        HealthClient::new(channel)
+    }
+
+    async fn code(client: &mut HealthClient<Channel>, token: &str) -> Code {
+        let mut request = Request::new(HealthCheckRequest { service: String::new() });
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        match client.check(request).await {
+            Ok(_) => Code::Ok,
+            Err(status) => status.code(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn revoked_is_unauthenticated_and_a_dead_store_unavailable() {
+        let issuer = TestIssuer::new();
+        let check = SessionCheck::new(MemoryStore::new());
+        let revoker = check.revoker();
+        let mut client = server(Authenticator::new(issuer.verifier()).session_check(check)).await;
+        let token = session_token(&issuer, "user-1", "s-1");
+        assert_eq!(code(&mut client, &token).await, Code::Ok);
+        revoker.revoke_session("user-1", "s-1").await.unwrap();
+        assert_eq!(code(&mut client, &token).await, Code::Unauthenticated);
+
+        // A port nothing listens on: fail closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = RedisStore::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+        let check = SessionCheck::new(store).timeout(Duration::from_millis(200));
+        let mut client = server(Authenticator::new(issuer.verifier()).session_check(check)).await;
+        assert_eq!(code(&mut client, &token).await, Code::Unavailable);
+    }
+}

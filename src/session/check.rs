@@ -295,6 +295,12 @@ impl SessionCheck {
                 tracing::debug!(target: "authorizer", %error, "session store failed: refused (fail closed)");
                 Err(Error::SessionStoreUnavailable)
             }
+            // Once per failed call: while the breaker is open (no call made),
+            // only at debug, so a dead store does not flood the log.
+            OnStoreFailure::FailOpen if error == StoreError::CircuitOpen => {
+                tracing::debug!(target: "authorizer", %error, "session store failed: served unchecked (fail open)");
+                Ok(())
+            }
             OnStoreFailure::FailOpen => {
                 tracing::warn!(target: "authorizer", %error, "session store failed: served unchecked (fail open)");
                 Ok(())

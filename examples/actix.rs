@@ -8,9 +8,11 @@
 //! so any client of one works against the other: `GET /public` (optional
 //! session), `GET /me` and `POST /me` (session required), `GET /verified`,
 //! `GET /admin`, `GET /scoped` (claim requirements), `GET /mfa`, `GET /fresh`
-//! (step-up requirements), and the WebSocket `GET /ws` (session required). Environment: see
+//! (step-up requirements), `POST /logout` (revokes the caller's session), and
+//! the WebSocket `GET /ws` (session required). Environment: see
 //! `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
-//! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).
+//! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`,
+//! `AUTHORIZER_REDIS_URL`).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -47,6 +49,12 @@ pub fn routes(auth: Authenticator) -> impl FnOnce(&mut web::ServiceConfig) {
             .service(guarded("/mfa", support::mfa_requirement(), &auth))
             .service(guarded("/fresh", support::fresh_requirement(), &auth))
             .service(
+                web::resource("/logout")
+                    .wrap(AuthMiddleware::required(auth.clone()))
+                    .app_data(web::Data::new(auth.clone()))
+                    .route(web::post().to(logout)),
+            )
+            .service(
                 web::resource("/ws")
                     .wrap(AuthMiddleware::required(support::websocket_auth(auth.clone())))
                     .route(web::get().to(ws)),
@@ -76,6 +84,17 @@ async fn public(principal: Option<Principal>) -> HttpResponse {
 
 async fn me(principal: Principal) -> HttpResponse {
     HttpResponse::Ok().json(principal)
+}
+
+/// `POST /logout`: see `support::logout`.
+async fn logout(auth: web::Data<Authenticator>, principal: Principal) -> HttpResponse {
+    let (status, body) = support::logout(&auth, &principal).await;
+    let status =
+        actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    match body {
+        Some(body) => HttpResponse::build(status).json(body),
+        None => HttpResponse::build(status).finish(),
+    }
 }
 
 /// `GET /ws`: upgrades, sends the principal (the `/me` shape) as one text

@@ -6,12 +6,16 @@
 //!
 //! Routes: `GET /public` (optional session), `GET /me` and `POST /me` (session
 //! required), `GET /verified`, `GET /admin`, `GET /scoped` (claim requirements),
-//! `GET /mfa`, `GET /fresh` (step-up requirements), the WebSocket `GET /ws`
+//! `GET /mfa`, `GET /fresh` (step-up requirements), `POST /logout` (session
+//! required: revokes the caller's session, or its token when it has no
+//! session handle; 204, and the same token then gets 401), the WebSocket `GET /ws`
 //! (session required; the principal, then an echo; closed with code 4401 when
 //! the credential expires), and `GET /metrics` (the library's metrics in the
 //! Prometheus text format; no credential).
 //! Environment: see `examples/support/mod.rs` (`PORT`, `AUTHORIZER_ISSUER`,
-//! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`).
+//! `AUTHORIZER_JWKS_URL`, `AUTHORIZER_AUDIENCE`, `AUTHORIZER_ERROR_STYLE`,
+//! `AUTHORIZER_REDIS_URL`: revocations shared through Redis, with
+//! `--features redis`; without it, in this process).
 
 #[path = "support/routes.rs"]
 mod routes;

@@ -36,6 +36,10 @@ pub enum Error {
     /// Signing keys could not be fetched and none are cached.
     #[error("signing keys are unavailable")]
     KeysUnavailable,
+    /// The session store could not say whether the credential was revoked,
+    /// and the session check fails closed (see [`crate::session`]).
+    #[error("the session store is unavailable")]
+    SessionStoreUnavailable,
     /// The issuer's introspection endpoint did not answer usably (down, slow,
     /// not JSON, no `active`, too large, a redirect) for a token nothing
     /// cached could answer for.
@@ -103,6 +107,10 @@ pub enum InvalidToken {
     /// Older than the configured maximum token age.
     #[error("token too old")]
     TooOld,
+    /// The token, its session, or every token of its subject issued until
+    /// then, was revoked (see [`crate::session`]).
+    #[error("token or session revoked")]
+    Revoked,
     /// The issuer says the token is not active (introspection, RFC 7662):
     /// expired, revoked, or unknown to it.
     #[error("token not active")]
@@ -307,9 +315,10 @@ impl Error {
             | Error::UseDpopNonce(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden(Denied { step_up: Some(_), .. }) => StatusCode::UNAUTHORIZED,
             Error::CsrfRejected | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Error::KeysUnavailable
+            | Error::IntrospectionUnavailable
+            | Error::SessionStoreUnavailable
+            | Error::ReplayStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Error::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -352,9 +361,10 @@ impl Error {
                 "step-up authentication required: sign in again, more strongly or more recently"
             }
             Error::Forbidden(_) => "the credential does not meet this method's requirements",
-            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => {
-                "the service cannot verify credentials right now"
-            }
+            Error::KeysUnavailable
+            | Error::IntrospectionUnavailable
+            | Error::SessionStoreUnavailable
+            | Error::ReplayStoreUnavailable => "the service cannot verify credentials right now",
             Error::MissingLayer => "internal server error",
             Error::InvalidProof(_) => INVALID_PROOF_DESCRIPTION,
             Error::UseDpopNonce(_) => USE_NONCE_DESCRIPTION,
@@ -443,7 +453,10 @@ impl Error {
                 }
                 return body;
             }
-            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => (
+            Error::KeysUnavailable
+            | Error::IntrospectionUnavailable
+            | Error::SessionStoreUnavailable
+            | Error::ReplayStoreUnavailable => (
                 "temporarily_unavailable",
                 "the service cannot verify credentials right now",
             ),
@@ -465,7 +478,10 @@ impl Error {
                 "message": "invalid claim",
                 "claimValidationErrors": denied.errors,
             }),
-            Error::KeysUnavailable | Error::IntrospectionUnavailable | Error::ReplayStoreUnavailable => {
+            Error::KeysUnavailable
+            | Error::IntrospectionUnavailable
+            | Error::SessionStoreUnavailable
+            | Error::ReplayStoreUnavailable => {
                 json!({ "message": "service unavailable" })
             }
             Error::MissingLayer => json!({ "message": "internal server error" }),

@@ -14,6 +14,7 @@ mod principal;
 pub mod require;
 pub mod resource;
 pub mod routes;
+pub mod session;
 pub mod telemetry;
 mod verify;
 

@@ -65,13 +65,16 @@ impl Verdict {
 
 /// What one route needs from its caller.
 ///
-/// The data form (JSON, TOML, any serde format) is an object with at most one key:
-/// `{}` (a valid session), `{"optional": true}`, `{"require": <requirement>}`
-/// (the [requirement data form](crate::require#data-form)) or `{"deny": true}`;
-/// and a [DPoP mode](RouteRule::dpop) beside it: `{"dpop": "required"}`.
+/// The data form (JSON, TOML, any serde format) is an object with at most one
+/// of these keys: `{}` (a valid session), `{"optional": true}`,
+/// `{"require": <requirement>}` (the [requirement data form](crate::require#data-form))
+/// or `{"deny": true}`; and `"check_session": true` beside any but `deny`
+/// (see [`RouteRule::check_session`]); and a [DPoP mode](RouteRule::dpop)
+/// beside any of them: `{"dpop": "required"}`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RouteRule {
     access: Access,
+    check_session: bool,
     dpop: Option<DpopMode>,
 }
 
@@ -91,6 +94,7 @@ impl RouteRule {
     pub fn optional() -> Self {
         RouteRule {
             access: Access::Optional,
+            check_session: false,
             dpop: None,
         }
     }
@@ -99,6 +103,7 @@ impl RouteRule {
     pub fn session() -> Self {
         RouteRule {
             access: Access::Session,
+            check_session: false,
             dpop: None,
         }
     }
@@ -107,6 +112,7 @@ impl RouteRule {
     pub fn require(requirement: impl Into<Arc<Requirement>>) -> Self {
         RouteRule {
             access: Access::Require(requirement.into()),
+            check_session: false,
             dpop: None,
         }
     }
@@ -115,6 +121,7 @@ impl RouteRule {
     pub fn deny() -> Self {
         RouteRule {
             access: Access::Deny,
+            check_session: false,
             dpop: None,
         }
     }
@@ -145,6 +152,32 @@ impl RouteRule {
     /// The route's DPoP mode, if it sets one.
     pub fn dpop_mode(&self) -> Option<DpopMode> {
         self.dpop
+    }
+
+    /// Marks the route for the session check (SuperTokens' `checkDatabase`):
+    /// a [`SessionCheck`](crate::session::SessionCheck) given this table with
+    /// [`routes`](crate::session::SessionCheck::routes) checks whether the
+    /// caller's token or session was revoked on this route, and only on
+    /// routes so marked. The same table then means the same in every adapter.
+    ///
+    /// ```
+    /// use authorizer::routes::{RouteRule, RouteTable};
+    ///
+    /// let routes = RouteTable::new()
+    ///     .route("GET /feed", RouteRule::session())?
+    ///     .route("ANY /account/{proxy+}", RouteRule::session().check_session())?;
+    /// assert!(routes.rule_for("POST", "/account/password").checks_session());
+    /// assert!(!routes.rule_for("GET", "/feed").checks_session());
+    /// # Ok::<(), authorizer::routes::RouteError>(())
+    /// ```
+    pub fn check_session(mut self) -> Self {
+        self.check_session = true;
+        self
+    }
+
+    /// Whether the route is marked for the session check.
+    pub fn checks_session(&self) -> bool {
+        self.check_session
     }
 
     /// Whether a request without a credential passes.
@@ -208,6 +241,7 @@ struct RuleDoc {
     #[serde(default)]
     deny: bool,
     #[serde(default)]
+    check_session: bool,
     dpop: Option<DpopMode>,
 }
 
@@ -218,13 +252,17 @@ impl<'de> Deserialize<'de> for RouteRule {
             (false, None, false) => RouteRule::session(),
             (true, None, false) => RouteRule::optional(),
             (false, Some(requirement), false) => RouteRule::require(requirement),
-            (false, None, true) => RouteRule::deny(),
+            (false, None, true) if !doc.check_session => RouteRule::deny(),
+            (false, None, true) => {
+                return Err(de::Error::custom("a `deny` route checks no session"));
+            }
             _ => {
                 return Err(de::Error::custom(
                     "a route rule takes one of `optional`, `require` and `deny`",
                 ));
             }
         };
+        let rule = if doc.check_session { rule.check_session() } else { rule };
         Ok(RouteRule { dpop: doc.dpop, ..rule })
     }
 }
@@ -241,6 +279,9 @@ impl Serialize for RouteRule {
         }
         if let Some(mode) = &self.dpop {
             map.serialize_entry("dpop", mode)?;
+        }
+        if self.check_session {
+            map.serialize_entry("check_session", &true)?;
         }
         map.end()
     }
@@ -522,7 +563,7 @@ impl RouteTable {
         path: &str,
     ) -> Result<Option<&'e Principal>, Rejection> {
         let found = Authentication::principal(extensions)?;
-        let error = match self.rule_for(self.judged_method(method, path), path).check(found) {
+        let error = match self.judged_rule(method, path).check(found) {
             Verdict::Allowed => {
                 telemetry::decision(Stage::Authorize, Ok(found));
                 return Ok(found);
@@ -536,6 +577,12 @@ impl RouteTable {
         };
         telemetry::decision(Stage::Authorize, Err(&error));
         Err(Rejection::new(error, Authentication::renderer_of(extensions)))
+    }
+
+    /// The rule a request is judged by: [`rule_for`](RouteTable::rule_for)
+    /// the method [`authorize`](RouteTable::authorize) judges it as.
+    pub(crate) fn judged_rule(&self, method: &str, path: &str) -> &RouteRule {
+        self.rule_for(self.judged_method(method, path), path)
     }
 
     /// The method a request is judged as. Routers run a `GET` handler for

@@ -169,6 +169,7 @@ pub(crate) fn classify(result: Result<Option<&Principal>, &Error>) -> (&'static 
             InvalidToken::KeyMismatch => "key_mismatch",
             InvalidToken::Certificate => "certificate",
             InvalidToken::Scheme => "scheme",
+            InvalidToken::Revoked => "revoked",
             InvalidToken::Inactive => "inactive",
         }),
         Error::InvalidProof(reason) => unauthenticated(match reason {
@@ -192,6 +193,7 @@ pub(crate) fn classify(result: Result<Option<&Principal>, &Error>) -> (&'static 
         Error::CsrfRejected => ("forbidden", "csrf"),
         Error::Forbidden(_) => ("forbidden", "requirement"),
         Error::KeysUnavailable => ("unavailable", "keys_unavailable"),
+        Error::SessionStoreUnavailable => ("unavailable", "session_store_unavailable"),
         Error::IntrospectionUnavailable => ("unavailable", "introspection_unavailable"),
         Error::MissingLayer => ("error", "missing_layer"),
     }

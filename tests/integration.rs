@@ -63,5 +63,6 @@ mod parity;
 mod requirements;
 mod resource_metadata;
 mod route_tables;
+mod session;
 mod step_up;
 mod websocket;

@@ -708,3 +708,63 @@ async fn dpop_proofs_never_reach_the_log() {
     assert_hidden(&text, "the log", &secret_pieces(&token));
     assert_hidden(&text, "the log", &secret_claims());
 }
+
+/// The session stage: a revoked session, a store that cannot be reached
+/// (fail closed and fail open): no token piece, `jti` or session handle in
+/// any event, nor in `Debug` of the session types.
+#[tokio::test]
+async fn session_refusals_and_store_failures_carry_no_token_or_identifier() {
+    use authorizer::pipeline::{Mode, RequestParts};
+    use authorizer::session::{Lookup, MemoryStore, SessionCheck};
+
+    const JTI: &str = "jti-secret-0e4b";
+    const HANDLE: &str = "handle-secret-a8d2";
+    capture();
+    let issuer = TestIssuer::new();
+    let token = with_secrets(issuer.token())
+        .claim("jti", json!(JTI))
+        .claim("sessionHandle", json!(HANDLE))
+        .sign();
+    let mut secrets = secret_pieces(&token);
+    secrets.extend(secret_claims());
+    secrets.extend([JTI.to_owned(), HANDLE.to_owned()]);
+    let mut headers = http::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let parts = RequestParts::new("GET", "/me", &headers);
+
+    let check = SessionCheck::new(MemoryStore::new());
+    let auth = Authenticator::new(issuer.verifier()).session_check(check.clone());
+    check.revoker().revoke_session("user-1", HANDLE).await.unwrap();
+    let refused = auth.authenticate(&parts, Mode::Required).await;
+    assert!(refused.error().is_some());
+
+    #[cfg(feature = "redis")]
+    {
+        use authorizer::session::{OnStoreFailure, RedisStore};
+        // A port nothing listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let store = RedisStore::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+        for policy in [OnStoreFailure::FailClosed, OnStoreFailure::FailOpen] {
+            let check = SessionCheck::new(store.clone())
+                .timeout(Duration::from_millis(200))
+                .on_store_failure(policy);
+            let auth = Authenticator::new(issuer.verifier()).session_check(check);
+            let outcome = auth.authenticate(&parts, Mode::Required).await;
+            assert_eq!(outcome.error().is_some(), policy == OnStoreFailure::FailClosed);
+        }
+        assert_hidden(&format!("{store:?}"), "Debug of the store", &secrets);
+    }
+
+    let lookup = Lookup {
+        subject: "user-1".into(),
+        jti: Some(JTI.into()),
+        session: Some(HANDLE.into()),
+    };
+    let debug = format!("{lookup:?} {check:?} {:?} {:?}", check.revoker(), refused);
+    assert_hidden(&debug, "Debug of the session types", &secrets);
+    assert_hidden(&log_text(), "the log", &secrets);
+}

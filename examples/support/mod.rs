@@ -11,6 +11,8 @@
 //!   authorization schemes are taken (DPoP-bound tokens are never taken as bearer)
 //! - `AUTHORIZER_PUBLIC_URL`: the URL clients use (DPoP proofs name it), when a
 //!   proxy stands in front; default: `http://` and the request's `Host`
+//! - `AUTHORIZER_REDIS_URL`: where revocations are shared between instances
+//!   (`redis://host:port`, feature `redis`); without it they stay in this process
 //! - `AUTHORIZER_CLIENT_ID`, `AUTHORIZER_CLIENT_SECRET`: opaque tokens are
 //!   introspected (RFC 7662) with these client credentials, at
 //!   `AUTHORIZER_INTROSPECTION_URL` or the endpoint the issuer's metadata
@@ -24,6 +26,7 @@ use std::time::SystemTime;
 use authorizer::binding::{Binding, DpopMode};
 use authorizer::credential::{Credentials, DEFAULT_COOKIE, DEFAULT_HEADER, DEFAULT_PROTOCOL_MARKER, Location};
 use authorizer::resource::ProtectedResource;
+use authorizer::session::{MemoryStore, RevokeError, SessionCheck};
 use authorizer::testing::{DpopKey, TEST_AUDIENCE, TestIssuer};
 use authorizer::{Authenticator, ErrorStyle, Introspection, Issuer, Principal, Verifier, VerifierBuilder};
 use serde_json::json;
@@ -117,10 +120,12 @@ async fn from_env_guarding(default_port: u16, resource: Option<ProtectedResource
             (verifier, Some(issuer))
         }
     };
+    let session = session_check()?;
     Ok(Demo {
         authenticator: Authenticator::new(verifier)
             .binding(binding_from_env()?)
-            .error_style(style),
+            .error_style(style)
+            .session_check(session),
         port,
         test_issuer,
     })
@@ -139,6 +144,39 @@ fn binding_from_env() -> Result<Binding, String> {
             .public_url(&url)
             .map_err(|e| format!("AUTHORIZER_PUBLIC_URL: {e}")),
         None => Ok(binding),
+    }
+}
+
+/// The session check: revocations in Redis when `AUTHORIZER_REDIS_URL` is
+/// set, else in this process.
+fn session_check() -> Result<SessionCheck, String> {
+    match var("AUTHORIZER_REDIS_URL") {
+        None => Ok(SessionCheck::new(MemoryStore::new())),
+        // The error names no URL: it may hold a password.
+        #[cfg(feature = "redis")]
+        Some(url) => authorizer::session::RedisStore::new(&url)
+            .map(SessionCheck::new)
+            .map_err(|e| format!("AUTHORIZER_REDIS_URL: {e}")),
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err("AUTHORIZER_REDIS_URL needs the `redis` feature (add `--features redis`)".to_owned()),
+    }
+}
+
+/// `POST /logout`, for every demo server: revokes the caller's session (its
+/// token when it has no session handle) through `auth`'s session check, on
+/// every instance that shares the store. The status and JSON body (`None`:
+/// 204, no body).
+pub async fn logout(auth: &Authenticator, caller: &Principal) -> (u16, Option<serde_json::Value>) {
+    let Some(check) = auth.session() else {
+        return (501, Some(json!({ "message": "no session check is configured" })));
+    };
+    match check.revoker().revoke_principal(caller).await {
+        Ok(_) => (204, None),
+        Err(RevokeError::Store(_)) => (503, Some(json!({ "message": "service unavailable" }))),
+        Err(_) => (
+            400,
+            Some(json!({ "message": "this token has no session handle and no jti: it cannot be revoked alone" })),
+        ),
     }
 }
 
@@ -215,6 +253,8 @@ pub struct DemoTokens {
     pub stepped_up: String,
     /// Signed in with [`MFA_ACR`] an hour ago: meets `/mfa`, not `/fresh`.
     pub stale: String,
+    /// A SuperTokens-like session (a `sessionHandle`), for `POST /logout`.
+    pub session: String,
     /// An opaque token (not a JWT) for the admin's session, which the test
     /// issuer's introspection endpoint vouches for.
     pub opaque: String,
@@ -258,6 +298,12 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
         expired: issuer.token().subject("user-1").expires_in(-3600).sign(),
         stepped_up: step_up_token(issuer, 0),
         stale: step_up_token(issuer, 3600),
+        session: issuer
+            .token()
+            .subject("user-2")
+            .claim("sessionHandle", json!(format!("demo-{}", now_seconds())))
+            .expires_in(day)
+            .sign(),
         opaque: issuer
             .token()
             .subject("admin-1")
@@ -269,11 +315,15 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
     }
 }
 
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// A session signed in with [`MFA_ACR`] `seconds_ago`, valid for 24 hours.
 fn step_up_token(issuer: &TestIssuer, seconds_ago: u64) -> String {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = now_seconds();
     issuer
         .token()
         .subject("user-1")
@@ -337,6 +387,9 @@ pub fn print_curl_lines(base: &str, issuer: &TestIssuer) {
     println!("# passes for 5 minutes after start:");
     println!("curl -i {} {base}/fresh", bearer(&t.stepped_up));
     println!();
+    println!("# log out: revokes the session (204), on every instance sharing AUTHORIZER_REDIS_URL; then 401");
+    println!("curl -i -X POST {} {base}/logout", bearer(&t.session));
+    println!("curl -i {} {base}/me", bearer(&t.session));
     println!("# an opaque token (not a JWT), vouched for by the issuer's introspection endpoint (200)");
     println!("curl -i {} {base}/admin", bearer(&t.opaque));
     println!();

@@ -5,17 +5,19 @@ use authorizer::credential::DEFAULT_PROTOCOL_MARKER;
 use authorizer::require::{scope, supertokens};
 use authorizer::tower::{AuthLayer, RequireLayer};
 use authorizer::{Authenticator, Principal};
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::support;
 
 /// `/public` with an optional session; `/me`, `/verified`, `/admin`, `/scoped`,
-/// the step-up routes `/mfa` and `/fresh`, and the WebSocket `/ws` with a
-/// required one; all authenticated by `auth`.
+/// the step-up routes `/mfa` and `/fresh`, `POST /logout`, and the WebSocket
+/// `/ws` with a required one; all authenticated by `auth`.
 pub fn demo_router(auth: Authenticator) -> Router {
     let websocket = Router::new()
         .route("/ws", get(ws))
@@ -42,8 +44,19 @@ pub fn demo_router(auth: Authenticator) -> Router {
             "/fresh",
             get(me).route_layer(RequireLayer::new(support::fresh_requirement())),
         )
+        .route("/logout", post(logout).with_state(auth.clone()))
         .layer(AuthLayer::required(auth));
     public.merge(private).merge(websocket)
+}
+
+/// `POST /logout`: see `support::logout`.
+async fn logout(State(auth): State<Authenticator>, principal: Principal) -> Response {
+    let (status, body) = support::logout(&auth, &principal).await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match body {
+        Some(body) => (status, Json(body)).into_response(),
+        None => status.into_response(),
+    }
 }
 
 async fn public(principal: Option<Principal>) -> Json<Value> {

@@ -65,6 +65,10 @@ pub enum AuthorizerError {
     /// Signing keys could not be fetched and none are cached.
     #[error("signing keys are unavailable")]
     KeysUnavailable,
+    /// The session store could not be asked, and the session check fails
+    /// closed (API Gateway answers 500 and caches nothing).
+    #[error("the session store is unavailable")]
+    SessionStoreUnavailable,
 }
 
 impl From<AuthorizerError> for lambda_runtime::Diagnostic {
@@ -73,6 +77,7 @@ impl From<AuthorizerError> for lambda_runtime::Diagnostic {
             AuthorizerError::Unauthorized => "Unauthorized",
             AuthorizerError::InvalidEvent(_) => "InvalidEvent",
             AuthorizerError::KeysUnavailable => "KeysUnavailable",
+            AuthorizerError::SessionStoreUnavailable => "SessionStoreUnavailable",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.to_owned(),
@@ -352,6 +357,10 @@ impl LambdaAuthorizer {
             Err(Error::KeysUnavailable) => {
                 tracing::error!("Lambda authorizer: signing keys are unavailable");
                 return Err(AuthorizerError::KeysUnavailable);
+            }
+            Err(Error::SessionStoreUnavailable) => {
+                tracing::error!("Lambda authorizer: the session store is unavailable");
+                return Err(AuthorizerError::SessionStoreUnavailable);
             }
             Err(error @ Error::CsrfRejected) => {
                 tracing::debug!(%error, %route, "Lambda authorizer: Deny");

@@ -246,6 +246,17 @@
 //!   the identity sources. HTTP API simple answers cannot be scoped this way.
 //! - A token's answer stays cached after the token expires, up to the TTL:
 //!   keep the TTL short compared with your tokens' lifetime.
+//! - A token's answer stays cached after it is **revoked**, up to the TTL:
+//!   the authorizer runs the [session check](crate::session) (as does a
+//!   function behind the gateway, [`gateway_or_verify`]), but API Gateway does
+//!   not call it while an answer is cached. The TTL is the longest a
+//!   revocation can take to bite: 0 where logout must be immediate (every
+//!   request calls the authorizer, which asks its local answer cache or the
+//!   store), else a few seconds to a minute. A store failure under fail
+//!   closed is the error `SessionStoreUnavailable`, which API Gateway answers
+//!   with 500 and does not cache. A frozen Lambda hears revocation events
+//!   late: keep [`SessionCheck::recheck_interval`](crate::session::SessionCheck::recheck_interval)
+//!   short (or zero) there.
 
 mod answer;
 mod authorizer;

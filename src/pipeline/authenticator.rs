@@ -6,12 +6,13 @@ use std::sync::Arc;
 use super::Upstream;
 use super::outcome::{Attempt, Mode, Outcome, Verification};
 use super::parts::RequestParts;
-use crate::binding::{Binding, Checked, Evidence};
+use crate::binding::{Binding, Checked as Bound, Evidence};
 use crate::credential::Headers;
 use crate::credential::{Credential, Credentials};
 use crate::error::{Error, ErrorFormat, ErrorRenderer, ErrorStyle, InvalidToken};
 use crate::principal::{Principal, PrincipalMapping, Source};
 use crate::resource::ResourceMetadata;
+use crate::session::{Checked, SessionCheck};
 use crate::telemetry;
 use crate::verify::Verifier;
 
@@ -35,6 +36,7 @@ pub struct Authenticator {
     credentials: Arc<Credentials>,
     binding: Arc<Binding>,
     renderer: ErrorRenderer,
+    session: Option<SessionCheck>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -45,6 +47,7 @@ impl fmt::Debug for Authenticator {
             .field("credentials", &self.credentials)
             .field("binding", &self.binding)
             .field("renderer", &self.renderer)
+            .field("session", &self.session)
             .finish()
     }
 }
@@ -74,6 +77,7 @@ impl Authenticator {
             credentials: Arc::new(Credentials::default()),
             binding: Arc::new(Binding::default()),
             renderer: renderer.with_schemes(&Binding::default()),
+            session: None,
         }
     }
 
@@ -87,6 +91,7 @@ impl Authenticator {
             credentials: Arc::new(Credentials::default()),
             binding: Arc::new(Binding::default()),
             renderer: ErrorRenderer::default().with_schemes(&Binding::default()),
+            session: None,
         }
     }
 
@@ -130,6 +135,45 @@ impl Authenticator {
     pub fn error_format(mut self, format: impl ErrorFormat) -> Self {
         self.renderer = self.renderer.with_format(format);
         self
+    }
+
+    /// Adds the session stage: after verification (and on cache hits, and
+    /// for principals an [`Upstream`] established), a revoked token or
+    /// session is refused (see [`crate::session`]).
+    ///
+    /// ```
+    /// use authorizer::pipeline::{Mode, RequestParts};
+    /// use authorizer::session::{MemoryStore, SessionCheck};
+    /// use authorizer::testing::TestIssuer;
+    /// use authorizer::Authenticator;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = TestIssuer::new();
+    /// let check = SessionCheck::new(MemoryStore::new());
+    /// let revoker = check.revoker();
+    /// let auth = Authenticator::new(issuer.verifier()).session_check(check);
+    ///
+    /// let token = issuer.token().subject("user-1").claim("sessionHandle", "s-1".into()).sign();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("authorization", format!("Bearer {token}").parse()?);
+    /// let parts = RequestParts::new("GET", "/me", &headers);
+    /// let signed_in = auth.authenticate(&parts, Mode::Required).await;
+    ///
+    /// revoker.revoke_principal(signed_in.principal().unwrap()).await?; // logout
+    /// let refused = auth.authenticate(&parts, Mode::Required).await;
+    /// assert_eq!(refused.error().unwrap().status(), 401);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn session_check(mut self, check: SessionCheck) -> Self {
+        self.session = Some(check);
+        self
+    }
+
+    /// The session stage, if configured.
+    pub fn session(&self) -> Option<&SessionCheck> {
+        self.session.as_ref()
     }
 
     /// How refusals are written: the style or format, and the challenges.
@@ -186,8 +230,15 @@ impl Authenticator {
     }
 
     fn run<H: Headers>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
+        let session = self
+            .session
+            .as_ref()
+            .filter(|check| check.applies(parts.method(), parts.target()));
         if let Some(established) = self.established(parts) {
-            return self.decided(established.map(Some), mode);
+            return match established {
+                Ok(principal) => self.checked(principal, None, session, mode),
+                Err(error) => self.decided(Err(error), mode),
+            };
         }
         if self.verifier.is_none() {
             return self.decided(Ok(None), mode);
@@ -197,7 +248,7 @@ impl Authenticator {
             .extract_from(parts.method(), parts.target(), parts.headers())
         {
             Ok(Some(credential)) => match self.evidence(parts, credential.source()) {
-                Ok(evidence) => self.verify(credential, evidence, mode),
+                Ok(evidence) => self.verify(credential, evidence, session, mode),
                 Err(error) => self.decided(Err(error), mode),
             },
             Ok(None) => self.decided(Ok(None), mode),
@@ -228,14 +279,20 @@ impl Authenticator {
 
     /// Runs the pipeline's stages from verification on, for a token read by
     /// other means (a Lambda authorizer's `TOKEN` event, say), under the same
-    /// size limit as credentials read from requests.
+    /// size limit as credentials read from requests. With no route to judge,
+    /// a [session check](Authenticator::session_check) always applies.
     pub fn authenticate_token(&self, token: &str, source: Source) -> Attempt {
         in_decide_span(|| {
             if token.len() > self.credentials.max_len_bytes() {
                 return self.decided(Err(InvalidToken::TooLarge.into()), Mode::Required);
             }
             match self.binding.evidence_of_token(source) {
-                Ok(evidence) => self.verify(Credential::new(token, source), evidence, Mode::Required),
+                Ok(evidence) => self.verify(
+                    Credential::new(token, source),
+                    evidence,
+                    self.session.as_ref(),
+                    Mode::Required,
+                ),
                 Err(error) => self.decided(Err(error), Mode::Required),
             }
         })
@@ -260,10 +317,47 @@ impl Authenticator {
         upstream.principal(parts.extensions()?, mapping)
     }
 
-    /// The verification stage, then the binding stage: a cache hit is
-    /// decided at once (unless a shared replay store must be asked); a miss
-    /// runs in a [`Verification`] that owns a copy of the token.
-    fn verify(&self, credential: Credential<'_>, evidence: Evidence, mode: Mode) -> Attempt {
+    /// The session stage on a verified principal: decided at once from a
+    /// cached answer, else a [`Verification`] that awaits the store.
+    /// A DPoP nonce to offer on success rides along (`offer`).
+    fn checked(
+        &self,
+        principal: Principal,
+        offer: Option<String>,
+        session: Option<&SessionCheck>,
+        mode: Mode,
+    ) -> Attempt {
+        let Some(session) = session else {
+            return self.bound(Ok(offer), principal, mode);
+        };
+        match session.check(&principal) {
+            Checked::Done(result) => match result {
+                Ok(()) => self.bound(Ok(offer), principal, mode),
+                Err(error) => self.decided(Err(error), mode),
+            },
+            Checked::Pending(lookup) => {
+                let renderer = self.renderer.clone();
+                let checking = async move {
+                    let outcome = bind_outcome(lookup.await.map(|()| offer), principal, mode, renderer);
+                    telemetry::record_outcome(&tracing::Span::current(), outcome.result());
+                    outcome
+                };
+                let span = tracing::Span::current();
+                Attempt::Pending(Verification::new(tracing::Instrument::instrument(checking, span)))
+            }
+        }
+    }
+
+    /// The verification stage, then the binding stage and the session
+    /// stage: a cache hit is decided at once (unless a shared store must be
+    /// asked); a miss runs in a [`Verification`] that owns a copy of the token.
+    fn verify(
+        &self,
+        credential: Credential<'_>,
+        evidence: Evidence,
+        session: Option<&SessionCheck>,
+        mode: Mode,
+    ) -> Attempt {
         let Some(verifier) = &self.verifier else {
             return self.decided(Ok(None), mode);
         };
@@ -287,11 +381,19 @@ impl Authenticator {
                 span.record("issuer", iss);
             }
             return match self.binding.check(&evidence, credential.token(), &principal) {
-                Checked::Done(bound) => self.bound(bound, principal, mode),
-                Checked::Shared(question) => {
+                Bound::Done(Ok(offer)) => self.checked(principal, offer, session, mode),
+                Bound::Done(Err(error)) => self.decided(Err(error), mode),
+                Bound::Shared(question) => {
                     let renderer = self.renderer.clone();
+                    let session = session.cloned();
                     let answer = async move {
-                        let outcome = bind_outcome(question.run().await, principal, mode, renderer);
+                        let bound = question.run().await;
+                        let outcome = bind_outcome(
+                            then_session(bound, &principal, session.as_ref()).await,
+                            principal,
+                            mode,
+                            renderer,
+                        );
                         telemetry::record_outcome(&tracing::Span::current(), outcome.result());
                         outcome
                     };
@@ -301,6 +403,7 @@ impl Authenticator {
         }
         let verifier = verifier.clone();
         let binding = self.binding.clone();
+        let session = session.cloned();
         let token = credential.token().to_owned();
         let source = credential.source();
         let renderer = self.renderer.clone();
@@ -310,9 +413,10 @@ impl Authenticator {
             let outcome = match verifier.verify_missed(Credential::new(&token, source)).await {
                 Ok(principal) => {
                     let bound = match binding.check(&evidence, &token, &principal) {
-                        Checked::Done(bound) => bound,
-                        Checked::Shared(question) => question.run().await,
+                        Bound::Done(bound) => bound,
+                        Bound::Shared(question) => question.run().await,
                     };
+                    let bound = then_session(bound, &principal, session.as_ref()).await;
                     bind_outcome(bound, principal, mode, renderer)
                 }
                 Err(error) => Outcome::new(Err(error), mode, renderer),
@@ -337,6 +441,21 @@ fn bind_outcome(
     match bound {
         Ok(offer) => Outcome::new(Ok(Some(principal)), mode, renderer).offering(offer),
         Err(error) => Outcome::new(Err(error), mode, renderer),
+    }
+}
+
+/// The session stage after the binding stage passed (with `bound`, the
+/// nonce to offer); its refusal, or the binding's, otherwise.
+async fn then_session(
+    bound: Result<Option<String>, Error>,
+    principal: &Principal,
+    session: Option<&SessionCheck>,
+) -> Result<Option<String>, Error> {
+    let offer = bound?;
+    match session.map(|session| session.check(principal)) {
+        None => Ok(offer),
+        Some(Checked::Done(result)) => result.map(|()| offer),
+        Some(Checked::Pending(lookup)) => lookup.await.map(|()| offer),
     }
 }
 

@@ -1,13 +1,15 @@
 //! The one request pipeline every adapter runs, and the principal protocol.
 //!
 //! ```text
-//! RequestParts ─► upstream principal? ─► credential ─► verify (cache) ─► Outcome
+//! RequestParts ─► upstream principal? ─► credential ─► verify (cache) ─► session? ─► Outcome
 //! ```
 //!
 //! The input is [`RequestParts`]: what a decision needs from a request. The
-//! [`Authenticator`] runs the stages in that fixed order
-//! and answers an [`Attempt`]: decided at once (no credential, a cached token,
-//! an early refusal), or a [`Verification`] still running. Either way the result
+//! [`Authenticator`] runs the stages in that fixed order (the
+//! [session stage](crate::session) when configured, for upstream principals
+//! too) and answers an [`Attempt`]: decided at once (no credential, a cached
+//! token and a cached session answer, an early refusal), or a
+//! [`Verification`] still running. Either way the result
 //! is an [`Outcome`]: a principal, anonymous, or a rejection in the configured
 //! error style. Adapters only translate: build the parts, write the outcome
 //! with the [principal protocol](Authentication), and render a rejection as

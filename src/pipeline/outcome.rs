@@ -142,7 +142,7 @@ impl Outcome {
 pub enum Attempt {
     /// Decided without waiting.
     Ready(Outcome),
-    /// A verification (key fetch, signature) still to finish.
+    /// A verification (key fetch, signature) or a session-store lookup still to finish.
     Pending(Verification),
 }
 

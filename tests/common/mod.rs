@@ -39,3 +39,4 @@ pub async fn parts(response: reqwest::Response) -> (u16, Option<String>, Value) 
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, challenge, body)
 }
+pub mod redis;

@@ -123,7 +123,7 @@ async fn from_env_guarding(default_port: u16, resource: Option<ProtectedResource
     let session = session_check()?;
     Ok(Demo {
         authenticator: Authenticator::new(verifier)
-            .binding(binding_from_env()?)
+            .binding(binding_from_env()?.replay_store(session.store().clone()))
             .error_style(style)
             .session_check(session),
         port,

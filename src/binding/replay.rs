@@ -102,6 +102,28 @@ impl ReplayStore for LocalReplayCache {
     }
 }
 
+/// The session stage's store is a replay store too: give every instance's
+/// binding the store their session checks share (Redis, say), and a proof
+/// replayed to another instance is refused.
+///
+/// ```
+/// use authorizer::binding::Binding;
+/// use authorizer::session::{MemoryStore, SessionCheck};
+///
+/// let check = SessionCheck::new(MemoryStore::new());
+/// let binding = Binding::new().replay_store(check.store().clone());
+/// # let _ = binding;
+/// ```
+impl ReplayStore for std::sync::Arc<dyn crate::session::SessionStore> {
+    fn first_use<'a>(&'a self, key: &'a str, ttl: Duration) -> ReplayFuture<'a> {
+        Box::pin(async move {
+            crate::session::SessionStore::first_use(&**self, key, ttl)
+                .await
+                .map_err(ReplayError::new)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -460,6 +460,24 @@ async fn a_shared_store_refuses_a_proof_replayed_to_another_instance() {
 }
 
 #[tokio::test]
+async fn the_session_store_is_the_shared_replay_store() {
+    use crate::session::{MemoryStore, SessionCheck};
+    let issuer = TestIssuer::new();
+    let check = SessionCheck::new(MemoryStore::new());
+    let one = auth(&issuer, Binding::new().replay_store(check.store().clone()));
+    let two = auth(&issuer, Binding::new().replay_store(check.store().clone()));
+    let client = DpopKey::es256();
+    let token = issuer.token().bound_to(&client).sign();
+    let proof = client.proof("GET", URL).access_token(&token).sign();
+    let headers = dpop_headers(&token, &[&proof]);
+    assert!(run(&one, "GET", &headers).await.principal().is_some());
+    assert!(matches!(
+        run(&two, "GET", &headers).await.error(),
+        Some(Error::InvalidProof(InvalidProof::Replayed))
+    ));
+}
+
+#[tokio::test]
 async fn the_url_comes_from_trusted_forwarded_headers_only() {
     let issuer = TestIssuer::new();
     let client = DpopKey::es256();

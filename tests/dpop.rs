@@ -24,38 +24,18 @@ use serde_json::{Value, json};
 use crate::common::{client, demo_app, serve};
 use crate::events::{BASE, fixture, with_token};
 
-#[allow(dead_code)]
-use crate::actix_example;
-
 fn auth(issuer: &TestIssuer, binding: Binding) -> Authenticator {
     Authenticator::new(issuer.verifier())
         .binding(binding.default_scheme("http"))
         .error_style(ErrorStyle::Rfc6750)
 }
 
-/// The actix example's routes on 127.0.0.1, in a thread of its own.
-async fn actix_server(auth: Authenticator) -> String {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || actix_web::App::new().configure(actix_example::routes(auth.clone())))
-                .workers(1)
-                .disable_signals()
-                .shutdown_timeout(1)
-                .bind(("127.0.0.1", 0))
-                .expect("bind 127.0.0.1");
-            let addr = server.addrs()[0];
-            let server = server.run();
-            sender.send(addr).expect("test waits for the address");
-            server.await.expect("actix server runs");
-        })
-    });
-    format!("http://{}", receiver.await.expect("actix server started"))
-}
-
 /// Both demo servers, one authenticator.
 async fn servers(auth: Authenticator) -> [String; 2] {
-    [serve(demo_app(auth.clone())).await, actix_server(auth).await]
+    let (actix, handle) = crate::parity::serve_actix(auth.clone()).await;
+    // The server thread ends with the test process.
+    std::mem::forget(handle);
+    [serve(demo_app(auth)).await, actix]
 }
 
 async fn send(method: reqwest::Method, url: &str, scheme: &str, token: &str, proofs: &[&str]) -> reqwest::Response {

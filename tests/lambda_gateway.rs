@@ -610,3 +610,33 @@ async fn sender_constrained_tokens_behind_the_gateway() {
     assert_eq!((status, &body["source"]), (200, &json!("dpop")), "{body}");
     assert_eq!(call(&fallback, &dpop).await.0, 401, "the same proof again");
 }
+
+/// The gateway's JWT authorizers know nothing of DPoP: a token they verified
+/// came as a bearer token, so a bound one (`cnf`) is refused as it would be
+/// as `Bearer` here, and a layer that requires DPoP refuses them all.
+#[tokio::test]
+async fn a_bound_token_the_gateway_verified_is_never_a_bearer_token() {
+    use authorizer::binding::{Binding, DpopMode};
+    let issuer = TestIssuer::new();
+    let fallback = app_with_fallback(issuer.verifier());
+    let plain = http_at(fixture("http_jwt.json"), "GET", "/me");
+    assert_eq!(call(&fallback, &plain).await.0, 200);
+    let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    // The HTTP API flattens a nested claim to text (`map[...]`); the REST
+    // authorizer hands JSON text on. Either way the token was bound.
+    let mut bound = plain.clone();
+    bound["requestContext"]["authorizer"]["jwt"]["claims"]["cnf"] = json!(format!("map[jkt:{jkt}]"));
+    assert_eq!(call(&fallback, &bound).await.0, 401, "HTTP API JWT authorizer");
+    let rest = rest_at(fixture("rest_jwt.json"), "GET", "/me");
+    assert_eq!(call(&fallback, &rest).await.0, 200);
+    let mut rest_bound = rest;
+    rest_bound["requestContext"]["authorizer"]["claims"]["cnf"] = json!(json!({ "jkt": jkt }).to_string());
+    assert_eq!(call(&fallback, &rest_bound).await.0, 401, "REST JWT authorizer");
+
+    let required = app(gateway_or_verify(issuer.verifier()).binding(Binding::new().dpop(DpopMode::Required)));
+    assert_eq!(
+        call(&required, &plain).await.0,
+        401,
+        "DPoP required: no bearer presentation passes"
+    );
+}

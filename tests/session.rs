@@ -189,6 +189,32 @@ mod lambda {
         );
     }
 
+    /// A REQUEST event's target is the path the client used, stage and all
+    /// (`/prod/me`); the stage judges the route by the method ARN (`GET /me`),
+    /// as the authorizer's own route check does.
+    #[tokio::test]
+    async fn request_events_are_checked_on_the_route_the_authorizer_judges() {
+        let issuer = TestIssuer::new();
+        let routes = RouteTable::new()
+            .route("GET /me", RouteRule::session().check_session())
+            .unwrap();
+        let check = SessionCheck::new(MemoryStore::new()).routes(routes.clone());
+        let revoker = check.revoker();
+        let authorizer = LambdaAuthorizer::new(Authenticator::new(issuer.verifier()).session_check(check), routes);
+        let token = session_token(&issuer, "user-1", "s-1");
+        let event = crate::events::with_token(&fixture("authorizer_request.json"), &token);
+        assert_eq!(
+            event["requestContext"]["path"], "/prod/me",
+            "the stage is in the client's path"
+        );
+        assert!(authorizer.handle(event.clone()).await.is_ok());
+        revoker.revoke_session("user-1", "s-1").await.unwrap();
+        assert_eq!(
+            authorizer.handle(event).await.err(),
+            Some(AuthorizerError::Unauthorized)
+        );
+    }
+
     #[tokio::test]
     async fn a_principal_api_gateway_established_is_checked_too() {
         // The fixture's token was issued in 2023 and lives until 2030: a

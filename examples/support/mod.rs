@@ -287,14 +287,7 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
             .claim("st-role", json!({"v": ["user"], "t": 0}))
             .expires_in(day)
             .sign(),
-        admin: issuer
-            .token()
-            .subject("admin-1")
-            .claim("st-ev", json!({"v": true, "t": 0}))
-            .claim("st-role", json!({"v": ["admin", "user"], "t": 0}))
-            .claim("scope", json!("read:items write:items"))
-            .expires_in(day)
-            .sign(),
+        admin: admin_session(issuer).sign(),
         expired: issuer.token().subject("user-1").expires_in(-3600).sign(),
         stepped_up: step_up_token(issuer, 0),
         stale: step_up_token(issuer, 3600),
@@ -304,15 +297,19 @@ pub fn demo_tokens(issuer: &TestIssuer) -> DemoTokens {
             .claim("sessionHandle", json!(format!("demo-{}", now_seconds())))
             .expires_in(day)
             .sign(),
-        opaque: issuer
-            .token()
-            .subject("admin-1")
-            .claim("st-ev", json!({"v": true, "t": 0}))
-            .claim("st-role", json!({"v": ["admin", "user"], "t": 0}))
-            .claim("scope", json!("read:items write:items"))
-            .expires_in(day)
-            .opaque(),
+        opaque: admin_session(issuer).opaque(),
     }
+}
+
+/// A verified admin with scopes, valid for 24 hours.
+fn admin_session(issuer: &TestIssuer) -> authorizer::testing::TokenBuilder<'_> {
+    issuer
+        .token()
+        .subject("admin-1")
+        .claim("st-ev", json!({"v": true, "t": 0}))
+        .claim("st-role", json!({"v": ["admin", "user"], "t": 0}))
+        .claim("scope", json!("read:items write:items"))
+        .expires_in(24 * 3600)
 }
 
 fn now_seconds() -> u64 {

@@ -262,7 +262,8 @@ impl Binding {
         self
     }
 
-    /// The size of the local replay cache (default [`DEFAULT_REPLAY_CAPACITY`]).
+    /// The size of the local replay cache (default [`DEFAULT_REPLAY_CAPACITY`];
+    /// at least 1: the local check is never off).
     pub fn replay_capacity(mut self, capacity: u64) -> Self {
         self.replay_capacity = capacity;
         self.local = Arc::new(OnceLock::new());
@@ -535,14 +536,24 @@ pub(crate) struct SharedCheck {
     offer: Option<String>,
 }
 
+/// The longest a request waits on the shared replay store: past it, the
+/// proof's freshness is unknown and the request is refused (503).
+pub const REPLAY_STORE_TIMEOUT: Duration = Duration::from_millis(250);
+
 impl SharedCheck {
-    /// Asks the store; a store that fails refuses the request (503).
+    /// Asks the store, for at most [`REPLAY_STORE_TIMEOUT`]; a store that
+    /// fails or is slower refuses the request (503).
     pub(crate) async fn run(self) -> Result<Option<String>, Error> {
-        match self.store.first_use(&self.key, self.ttl).await {
-            Ok(true) => Ok(self.offer),
-            Ok(false) => Err(InvalidProof::Replayed.into()),
-            Err(error) => {
+        let asked = tokio::time::timeout(REPLAY_STORE_TIMEOUT, self.store.first_use(&self.key, self.ttl)).await;
+        match asked {
+            Ok(Ok(true)) => Ok(self.offer),
+            Ok(Ok(false)) => Err(InvalidProof::Replayed.into()),
+            Ok(Err(error)) => {
                 tracing::warn!(%error, "DPoP replay store unavailable: request refused");
+                Err(Error::ReplayStoreUnavailable)
+            }
+            Err(_) => {
+                tracing::warn!("DPoP replay store did not answer in time: request refused");
                 Err(Error::ReplayStoreUnavailable)
             }
         }

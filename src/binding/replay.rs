@@ -50,10 +50,11 @@ impl ReplayError {
 /// The default [`ReplayStore`]: an in-process cache, bounded in size, whose
 /// entries expire when the proof window closes on them.
 ///
-/// When it is full, the least valuable entries are evicted: a flood of fresh
-/// proofs can push out an older `jti`, which a replay within the window would
-/// then pass. Size it above the proofs a window brings (requests per second
-/// times the window in seconds), or share a store.
+/// When it is full, the least recently seen entries are evicted (LRU, so a
+/// new `jti` is always remembered): a flood of fresh proofs can push out an
+/// older `jti` still inside its window, which a replay would then pass. Size
+/// it above the proofs a window brings (requests per second times the window
+/// in seconds), or share a store.
 #[derive(Clone)]
 pub struct LocalReplayCache {
     /// Each identifier with how long it is kept (the rest of its window).
@@ -78,11 +79,14 @@ impl moka::Expiry<String, Duration> for ForItsTtl {
 }
 
 impl LocalReplayCache {
-    /// A cache of at most `capacity` proof identifiers.
+    /// A cache of at most `capacity` proof identifiers (at least 1).
     pub fn new(capacity: u64) -> Self {
         LocalReplayCache {
             seen: moka::sync::Cache::builder()
-                .max_capacity(capacity)
+                .max_capacity(capacity.max(1))
+                // TinyLFU would refuse to admit a key seen once (every `jti`)
+                // into a full cache: the newest proof would go unremembered.
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .expire_after(ForItsTtl)
                 .build_with_hasher(foldhash::fast::RandomState::default()),
         }
@@ -127,6 +131,28 @@ impl ReplayStore for std::sync::Arc<dyn crate::session::SessionStore> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_cache_still_remembers_the_newest_proof() {
+        let cache = LocalReplayCache::new(4);
+        let ttl = Duration::from_secs(60);
+        for n in 0..64 {
+            let key = format!("jti-{n}");
+            assert!(cache.first_use_now(&key, ttl));
+            cache.seen.run_pending_tasks();
+            assert!(
+                !cache.first_use_now(&key, ttl),
+                "{key} forgotten as soon as it was seen"
+            );
+        }
+        let off = LocalReplayCache::new(0);
+        assert!(off.first_use_now("a", ttl));
+        off.seen.run_pending_tasks();
+        assert!(
+            !off.first_use_now("a", ttl),
+            "a zero capacity does not turn the check off"
+        );
+    }
 
     #[test]
     fn a_key_is_fresh_once_and_concurrent_uses_see_one_winner() {

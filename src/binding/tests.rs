@@ -459,6 +459,26 @@ async fn a_shared_store_refuses_a_proof_replayed_to_another_instance() {
     assert_eq!(outcome.error().unwrap().status(), 503);
 }
 
+/// A shared store that accepts the call and never answers.
+struct Silent;
+
+impl ReplayStore for Silent {
+    fn first_use<'a>(&'a self, _: &'a str, _: Duration) -> ReplayFuture<'a> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_shared_store_that_never_answers_is_a_503_not_a_hang() {
+    let issuer = TestIssuer::new();
+    let auth = auth(&issuer, Binding::new().replay_store(Silent));
+    let client = DpopKey::es256();
+    let token = issuer.token().bound_to(&client).sign();
+    let proof = client.proof("GET", URL).access_token(&token).sign();
+    let outcome = run(&auth, "GET", &dpop_headers(&token, &[&proof])).await;
+    assert!(matches!(outcome.error(), Some(Error::ReplayStoreUnavailable)));
+}
+
 #[tokio::test]
 async fn the_session_store_is_the_shared_replay_store() {
     use crate::session::{MemoryStore, SessionCheck};

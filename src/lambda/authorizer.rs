@@ -420,8 +420,10 @@ impl LambdaAuthorizer {
         // a safe one, so a cookie session needs proof that it is not cross-site.
         // The URL the client used (a DPoP proof's `htu`): https, the event's
         // domain (else its `Host` header), the path with the stage.
+        let (method, path) = event.arn.route();
         let parts = RequestParts::new(&event.arn.method, &event.target, &event.headers)
-            .with_origin(Some("https"), event.domain.as_deref());
+            .with_origin(Some("https"), event.domain.as_deref())
+            .with_route(method, path);
         let parts = match &event.client_certificate {
             Some(der) => parts.with_client_certificate(der),
             None => parts,

@@ -230,12 +230,12 @@ impl Authenticator {
     }
 
     fn run<H: Headers>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
-        let session = self
-            .session
-            .as_ref()
-            .filter(|check| check.applies(parts.method(), parts.target()));
+        let session = self.session.as_ref().filter(|check| {
+            let (method, path) = parts.route();
+            check.applies(method, path)
+        });
         if let Some(established) = self.established(parts) {
-            return match established {
+            return match established.and_then(|principal| self.bound_upstream(parts, principal)) {
                 Ok(principal) => self.checked(principal, None, session, mode),
                 Err(error) => self.decided(Err(error), mode),
             };
@@ -253,6 +253,29 @@ impl Authenticator {
             },
             Ok(None) => self.decided(Ok(None), mode),
             Err(error) => self.decided(Err(error), mode),
+        }
+    }
+
+    /// The binding stage on a principal a gateway authorizer established from
+    /// a bearer presentation (its JWT and Cognito authorizers know nothing of
+    /// DPoP): the mode must take bearer tokens, a `cnf.jkt` token is refused
+    /// as it would be as `Bearer` here, and `cnf.x5t#S256` is compared with
+    /// the certificate the gateway saw. A Lambda authorizer's context (this
+    /// crate's authorizer binds the token itself) and IAM carry no token.
+    fn bound_upstream<H: Headers>(
+        &self,
+        parts: &RequestParts<'_, H>,
+        principal: Principal,
+    ) -> Result<Principal, Error> {
+        if matches!(principal.source(), Source::GatewayLambda | Source::GatewayIam) {
+            return Ok(principal);
+        }
+        let evidence = self.evidence(parts, Source::Bearer)?;
+        match self.binding.check(&evidence, "", &principal) {
+            Bound::Done(result) => result.map(|_| principal),
+            // A shared replay check only ever follows a proof, and a bearer
+            // presentation has none.
+            Bound::Shared(_) => Err(InvalidToken::Binding.into()),
         }
     }
 

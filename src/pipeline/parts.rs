@@ -25,6 +25,7 @@ pub struct RequestParts<'a, H: ?Sized = HeaderMap> {
     headers: &'a H,
     extensions: Option<&'a http::Extensions>,
     client_certificate: Option<&'a [u8]>,
+    route: Option<(&'a str, &'a str)>,
 }
 
 // Not derived: a derive would ask `H: Copy`, and the parts hold only references.
@@ -48,7 +49,26 @@ impl<'a, H: Headers + ?Sized> RequestParts<'a, H> {
             headers,
             extensions: None,
             client_certificate: None,
+            route: None,
         }
+    }
+
+    /// The method and path route rules judge this request by, where they
+    /// are not the request's own: the Lambda authorizer judges by the method
+    /// ARN's route (`GET /me`), while the target is the path the client used
+    /// (`/prod/me`).
+    pub fn with_route(mut self, method: &'a str, path: &'a str) -> Self {
+        self.route = Some((method, path));
+        self
+    }
+
+    /// The method and path route rules judge by: [`with_route`](Self::with_route)'s,
+    /// else the method and the target's path without the query.
+    pub fn route(&self) -> (&'a str, &'a str) {
+        self.route.unwrap_or_else(|| {
+            let path = self.target.split_once('?').map_or(self.target, |(path, _)| path);
+            (self.method, path)
+        })
     }
 
     /// The scheme and authority the request line named (an absolute-form

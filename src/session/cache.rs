@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use super::store::Found;
 
+/// How much longer than the recheck interval an event's mark is kept.
+const MARK_MARGIN: Duration = Duration::from_secs(60);
+
 pub(crate) struct AnswerCache {
     answers: moka::sync::Cache<String, (Found, u64)>,
     /// Subject → the epoch of its latest revocation event.
@@ -35,7 +38,11 @@ impl AnswerCache {
         };
         AnswerCache {
             answers: build(capacity),
-            dropped: moka::sync::Cache::builder().time_to_live(recheck).build(),
+            // Outlives every answer it can make stale, and every lookup that
+            // began before it (each bounded by the store timeout, far shorter).
+            dropped: moka::sync::Cache::builder()
+                .time_to_live(recheck.saturating_add(MARK_MARGIN))
+                .build(),
             epoch: AtomicU64::new(1),
             dropped_all: AtomicU64::new(0),
             subscribed: AtomicBool::new(true),
@@ -63,13 +70,20 @@ impl AnswerCache {
         if at == self.epoch.load(Ordering::SeqCst) {
             return Some(found);
         }
-        let stale = at < self.dropped_all.load(Ordering::SeqCst) || self.dropped.get(subject).is_some_and(|d| at < d);
-        (!stale).then_some(found)
+        (!self.stale(subject, at)).then_some(found)
     }
 
-    /// Keeps an answer whose lookup started at epoch `at`.
-    pub(crate) fn insert(&self, key: String, found: Found, at: u64) {
-        if self.enabled && self.subscribed.load(Ordering::SeqCst) {
+    /// Whether an answer from a lookup that began at epoch `at` predates an
+    /// event for `subject` (or a lost subscription).
+    fn stale(&self, subject: &str, at: u64) -> bool {
+        at < self.dropped_all.load(Ordering::SeqCst) || self.dropped.get(subject).is_some_and(|d| at < d)
+    }
+
+    /// Keeps an answer (about `subject`) whose lookup started at epoch `at`,
+    /// unless an event already made it stale: kept, it could outlive the
+    /// event's mark.
+    pub(crate) fn insert(&self, key: String, subject: &str, found: Found, at: u64) {
+        if self.enabled && self.subscribed.load(Ordering::SeqCst) && !self.stale(subject, at) {
             self.answers.insert(key, (found, at));
         }
     }
@@ -104,7 +118,7 @@ mod tests {
     fn an_event_drops_answers_whose_lookup_began_before_it() {
         let cache = AnswerCache::new(Duration::from_secs(60), 100);
         let started = cache.epoch();
-        cache.insert("k".into(), Found::default(), started);
+        cache.insert("k".into(), "alice", Found::default(), started);
         assert_eq!(cache.get("k", "alice"), Some(Found::default()));
         cache.drop_subject("bob");
         assert!(cache.get("k", "alice").is_some(), "another subject's event");
@@ -112,34 +126,47 @@ mod tests {
         // A lookup that began before alice's event and ends after it.
         let racing = cache.epoch();
         cache.drop_subject("alice");
-        cache.insert("k".into(), Found::default(), racing);
+        cache.insert("k".into(), "alice", Found::default(), racing);
         assert_eq!(cache.get("k", "alice"), None);
         // One that began after it is served.
-        cache.insert("k".into(), REVOKED, cache.epoch());
+        cache.insert("k".into(), "alice", REVOKED, cache.epoch());
         assert_eq!(cache.get("k", "alice"), Some(REVOKED));
+    }
+
+    #[test]
+    fn a_stale_answer_is_not_even_kept() {
+        let cache = AnswerCache::new(Duration::from_secs(60), 100);
+        let racing = cache.epoch();
+        cache.drop_subject("alice");
+        cache.insert("k".into(), "alice", Found::default(), racing);
+        assert_eq!(
+            cache.answers.get("k"),
+            None,
+            "kept, it could outlive the event's mark and be served after it"
+        );
     }
 
     #[test]
     fn nothing_is_served_without_a_subscription_nor_from_before_it() {
         let cache = AnswerCache::new(Duration::from_secs(60), 100);
         let before = cache.epoch();
-        cache.insert("k".into(), Found::default(), before);
+        cache.insert("k".into(), "alice", Found::default(), before);
         cache.set_subscribed(false);
         assert_eq!(cache.get("k", "s"), None);
-        cache.insert("k".into(), Found::default(), cache.epoch());
+        cache.insert("k".into(), "alice", Found::default(), cache.epoch());
         assert_eq!(cache.get("k", "s"), None, "not kept while unsubscribed");
         let during = cache.epoch();
         cache.set_subscribed(true);
-        cache.insert("k".into(), Found::default(), during);
+        cache.insert("k".into(), "alice", Found::default(), during);
         assert_eq!(cache.get("k", "s"), None, "began before the catch-up");
-        cache.insert("k".into(), Found::default(), cache.epoch());
+        cache.insert("k".into(), "alice", Found::default(), cache.epoch());
         assert!(cache.get("k", "s").is_some());
     }
 
     #[test]
     fn a_zero_recheck_interval_caches_nothing() {
         let cache = AnswerCache::new(Duration::ZERO, 100);
-        cache.insert("k".into(), Found::default(), cache.epoch());
+        cache.insert("k".into(), "alice", Found::default(), cache.epoch());
         assert_eq!(cache.get("k", "s"), None);
     }
 }

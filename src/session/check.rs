@@ -246,11 +246,10 @@ impl SessionCheck {
     }
 
     /// Whether a request to `method` and `target` (path and query) is checked.
-    pub(crate) fn applies(&self, method: &str, target: &str) -> bool {
+    pub(crate) fn applies(&self, method: &str, path: &str) -> bool {
         let Some(routes) = &self.inner.routes else {
             return true;
         };
-        let path = target.split_once('?').map_or(target, |(path, _)| path);
         routes.judged_rule(method, path).checks_session()
     }
 
@@ -270,6 +269,7 @@ impl SessionCheck {
         }
         let this = self.clone();
         let (lookup, iat) = (token.to_lookup(), token.iat);
+        let subject = lookup.subject.clone();
         Checked::Pending(Box::pin(async move {
             let inner = &this.inner;
             let started = inner.cache.epoch();
@@ -278,7 +278,7 @@ impl SessionCheck {
                 Ok(found) => {
                     inner.breaker.succeeded();
                     let decision = decide(&found, iat);
-                    inner.cache.insert(key, found, started);
+                    inner.cache.insert(key, &subject, found, started);
                     decision
                 }
                 Err(error) => {

@@ -94,7 +94,9 @@ impl MemoryStore {
         let Some(keep) = revocation.keep_until.duration_since(SystemTime::now()).ok() else {
             return; // Every token it could revoke has expired already.
         };
-        let deadline = Instant::now() + keep;
+        // A revocation kept past what an `Instant` can hold is kept as long
+        // as it can be: for the process's lifetime, in practice.
+        let deadline = far(keep);
         let keys = &self.inner.keys;
         let subject = &revocation.subject;
         let entries = &self.inner.entries;
@@ -142,7 +144,7 @@ impl SessionStore for MemoryStore {
     }
 
     fn first_use<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
-        let deadline = Instant::now() + ttl;
+        let deadline = far(ttl);
         let key = self.inner.keys.once(key);
         // One atomic step: the first caller inserts, every other sees the entry;
         // an entry past its deadline is replaced as if absent.
@@ -164,6 +166,14 @@ impl SessionStore for MemoryStore {
     fn listen(&self, listener: Listener) {
         self.inner.listeners.add(listener);
     }
+}
+
+/// `now + span`, saturating (a century) rather than panicking on a huge span.
+fn far(span: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(span)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ impl Revoker {
         };
         let expires = principal
             .expires_at()
-            .unwrap_or_else(|| SystemTime::now() + self.max_token_lifetime);
+            .unwrap_or_else(|| later(SystemTime::now(), self.max_token_lifetime));
         self.revoke_token(principal.id(), jti, expires).await?;
         Ok(RevokedKind::Token)
     }
@@ -138,19 +138,20 @@ impl Revoker {
     /// Revokes one session of `subject` by its handle: every token of it,
     /// for the longest token lifetime.
     pub async fn revoke_session(&self, subject: &str, handle: &str) -> Result<(), RevokeError> {
-        let keep = SystemTime::now() + self.max_token_lifetime;
+        let keep = later(SystemTime::now(), self.max_token_lifetime);
         self.write(subject, Revoked::Session(handle.to_owned()), keep).await
     }
 
     /// Revokes every token of `subject` issued at or before `time` (whole
     /// seconds: a token issued in the same second as `time` is refused too).
     pub async fn revoke_issued_until(&self, subject: &str, time: SystemTime) -> Result<(), RevokeError> {
-        let keep = time + self.max_token_lifetime;
+        let keep = later(time, self.max_token_lifetime);
         self.write(subject, Revoked::IssuedUntil(unix_seconds(time)), keep)
             .await
     }
 
     async fn write(&self, subject: &str, revoked: Revoked, keep_until: SystemTime) -> Result<(), RevokeError> {
+        let keep_until = keep_until.min(latest());
         if subject.is_empty() {
             return Err(RevokeError::NoSubject);
         }
@@ -163,5 +164,37 @@ impl Revoker {
             Ok(written) => Ok(written?),
             Err(_) => Err(StoreError::Timeout.into()),
         }
+    }
+}
+
+/// `time + span`, saturating at the latest time a revocation is kept: a
+/// far-future time or a huge lifetime is a long revocation, never a panic.
+fn later(time: SystemTime, span: std::time::Duration) -> SystemTime {
+    time.checked_add(span).unwrap_or_else(latest).min(latest())
+}
+
+/// The year 9999: later than any token can live, and within every platform's
+/// `SystemTime` and the stores' expiry arithmetic.
+fn latest() -> SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_799)
+}
+
+#[cfg(test)]
+mod far_future {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use crate::session::{MemoryStore, SessionCheck};
+
+    #[tokio::test]
+    async fn huge_times_and_lifetimes_are_long_revocations_not_panics() {
+        let check = SessionCheck::new(MemoryStore::new()).max_token_lifetime(Duration::MAX);
+        let revoker = check.revoker();
+        let far = UNIX_EPOCH + Duration::from_secs(u64::from(u32::MAX) * 1_000);
+        revoker.revoke_issued_until("u", far).await.unwrap();
+        revoker.revoke_session("u", "s").await.unwrap();
+        revoker
+            .revoke_token("u", "j", UNIX_EPOCH + Duration::from_secs(u64::MAX / 4))
+            .await
+            .unwrap();
     }
 }

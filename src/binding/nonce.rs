@@ -99,13 +99,13 @@ impl Nonces {
         }
     }
 
-    pub(super) fn step_now(&self) -> u64 {
+    pub(crate) fn step_now(&self) -> u64 {
         let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         since_epoch.as_secs() / self.rotation.as_secs().max(1)
     }
 
     /// `<step>.<mac>`: the step in the clear, so checking is one MAC.
-    pub(super) fn at(&self, step: u64) -> String {
+    pub(crate) fn at(&self, step: u64) -> String {
         format!("{step}.{}", self.mac(step))
     }
 

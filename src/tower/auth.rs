@@ -236,3 +236,47 @@ where
         }
     }
 }
+
+/// The binding stage's nonce offer reaches the client through this layer.
+#[cfg(all(test, feature = "testing"))]
+mod dpop_nonce {
+    use http::HeaderMap;
+
+    use super::AuthLayer;
+    use crate::Authenticator;
+    use crate::binding::{Binding, Nonces};
+    use crate::testing::{DpopKey, TestIssuer};
+
+    #[tokio::test]
+    async fn a_rotated_nonce_is_answered_with_the_current_one_in_dpop_nonce() {
+        let issuer = TestIssuer::new();
+        let nonces = Nonces::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap();
+        let binding = Binding::new()
+            .nonces(nonces.clone())
+            .public_url("https://api.example.com")
+            .unwrap();
+        let app = tower::ServiceBuilder::new()
+            .layer(AuthLayer::required(
+                Authenticator::new(issuer.verifier()).binding(binding),
+            ))
+            .service_fn(|_: http::Request<String>| async {
+                Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+            });
+        let client = DpopKey::es256();
+        let token = issuer.token().bound_to(&client).sign();
+        let previous = nonces.at(nonces.step_now() - 1);
+        let proof = client
+            .proof("GET", "https://api.example.com/items")
+            .access_token(&token)
+            .nonce(&previous)
+            .sign();
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", format!("DPoP {token}").parse().unwrap());
+        headers.insert("dpop", proof.parse().unwrap());
+        let mut request = http::Request::get("/items").body(String::new()).unwrap();
+        *request.headers_mut() = headers;
+        let response = tower::ServiceExt::oneshot(app, request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["dpop-nonce"], nonces.current());
+    }
+}

@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::routing::get;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use http::Request;
+use jsonwebtoken::{Algorithm, DecodingKey};
 use tower::ServiceExt;
 
 const URL: &str = "https://api.example.com/";
@@ -36,7 +37,10 @@ fn dpop(c: &mut Criterion) {
         .unwrap();
     let issuer = TestIssuer::new();
     let auth = Authenticator::new(issuer.verifier()).binding(Binding::new());
-    let app = Router::new().route("/", get(ok)).layer(AuthLayer::required(auth));
+    let app = Router::new()
+        .route("/", get(ok))
+        .layer(AuthLayer::required(auth))
+        .with_state(());
     let client = DpopKey::es256();
     let bound = issuer.token().bound_to(&client).sign();
     let plain = issuer.token().sign();
@@ -67,6 +71,28 @@ fn dpop(c: &mut Criterion) {
                 request(&[("authorization", dpop_scheme.as_str()), ("dpop", proof.as_str())])
             },
             |request| app.clone().oneshot(request),
+            BatchSize::SmallInput,
+        )
+    });
+    // The floor of a DPoP request: the same cached bearer request, plus one
+    // check of a fresh proof's ES256 signature with its own public key (the
+    // key read from its JWK, as a verifier must), and nothing else of DPoP.
+    let jwk = client.public_jwk();
+    let (x, y) = (jwk["x"].as_str().unwrap(), jwk["y"].as_str().unwrap());
+    group.bench_function("floor_cached_bearer_plus_es256_signature", |b| {
+        b.to_async(&runtime).iter_batched(
+            || client.proof("GET", URL).access_token(&bound).sign(),
+            |proof| {
+                let request = request(&[("authorization", bearer.as_str())]);
+                let app = app.clone();
+                async move {
+                    let response = app.oneshot(request).await;
+                    let (input, signature) = proof.rsplit_once('.').unwrap();
+                    let key = DecodingKey::from_ec_components(x, y).unwrap();
+                    assert!(jsonwebtoken::crypto::verify(signature, input.as_bytes(), &key, Algorithm::ES256).unwrap());
+                    response
+                }
+            },
             BatchSize::SmallInput,
         )
     });

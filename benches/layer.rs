@@ -30,13 +30,15 @@ fn layer(c: &mut Criterion) {
         .unwrap();
     let issuer = TestIssuer::new();
     let verifier = issuer.verifier();
-    let bare = Router::new().route("/", get(anonymous));
+    let bare = Router::new().route("/", get(anonymous)).with_state(());
     let optional = Router::new()
         .route("/", get(anonymous))
-        .layer(AuthLayer::optional(verifier.clone()));
+        .layer(AuthLayer::optional(verifier.clone()))
+        .with_state(());
     let required = Router::new()
         .route("/", get(anonymous))
-        .layer(AuthLayer::required(verifier));
+        .layer(AuthLayer::required(verifier))
+        .with_state(());
     let token = issuer.token().sign();
     let bearer = format!("Bearer {token}");
     let cookie = format!("sAccessToken={token}");

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use http::{HeaderMap, Method, header};
+use http::{HeaderMap, HeaderName, Method, header};
 
 use crate::error::{Error, InvalidToken};
 use crate::principal::Source;
@@ -116,7 +116,7 @@ impl Location {
         }
         let token = match self {
             Location::Bearer => None,
-            Location::Header(name) => only_value(request.headers, name.as_str())?
+            Location::Header(name) => only_value(request.headers.named_values(name))?
                 .map(str::trim)
                 .map(Cow::Borrowed),
             Location::Cookie(name) => cookie(request.headers, name)?.map(Cow::Borrowed),
@@ -183,7 +183,7 @@ impl<'a> CredentialRequest<'a> {
     /// refused as ambiguous, a value that is not visible ASCII as malformed,
     /// as for the built-in header locations.
     pub fn header(&self, name: &str) -> Result<Option<&'a str>, Error> {
-        Ok(only_value(self.headers, name)?.map(str::trim))
+        Ok(only_value(self.headers.header_values(name))?.map(str::trim))
     }
 
     /// Every value of header `name` (lowercase), raw, in order.
@@ -535,10 +535,22 @@ impl Credentials {
 pub trait Headers {
     /// Every value of the header `name` (given in lowercase), in order.
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
+
+    /// Every value of the header `name`, in order. The default asks
+    /// [`header_values`](Headers::header_values); an [`http::HeaderMap`]
+    /// finds the header without parsing its name again, which the
+    /// credential lookup on every request takes advantage of.
+    fn named_values<'a>(&'a self, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
+        self.header_values(name.as_str())
+    }
 }
 
 impl Headers for HeaderMap {
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.get_all(name).iter().map(http::HeaderValue::as_bytes)
+    }
+
+    fn named_values<'a>(&'a self, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
         self.get_all(name).iter().map(http::HeaderValue::as_bytes)
     }
 }
@@ -554,9 +566,9 @@ fn needs_csrf_proof<H: Headers>(method: &str, headers: &H) -> bool {
 /// An HTTP/1.1 WebSocket handshake (RFC 6455 §4.1). HTTP/2's (RFC 8441) is a
 /// `CONNECT`, which is unsafe anyway.
 pub(crate) fn is_websocket_handshake<H: Headers>(headers: &H) -> bool {
-    headers.header_values("sec-websocket-key").next().is_some()
+    headers.named_values(&header::SEC_WEBSOCKET_KEY).next().is_some()
         || headers
-            .header_values(header::UPGRADE.as_str())
+            .named_values(&header::UPGRADE)
             .any(|value| list_items(value).any(|item| item.eq_ignore_ascii_case("websocket")))
 }
 
@@ -681,9 +693,8 @@ fn visible_ascii(value: &[u8]) -> Option<&str> {
     std::str::from_utf8(value).ok().filter(|text| text.is_ascii())
 }
 
-/// The one value of header `name`, if present; two values are ambiguous.
-fn only_value<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
-    let mut values = headers.header_values(name);
+/// The one value of a header, if present; two values are ambiguous.
+fn only_value<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Result<Option<&'a str>, Error> {
     let Some(first) = values.next() else { return Ok(None) };
     if values.next().is_some() {
         return Err(InvalidToken::Ambiguous.into());
@@ -696,7 +707,7 @@ fn only_value<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<Opt
 /// The token of `Authorization: Bearer` or `Authorization: DPoP`, with the
 /// scheme it came with.
 fn authorization<H: Headers + ?Sized>(headers: &H) -> Result<Option<(&str, Source)>, Error> {
-    let Some(value) = only_value(headers, header::AUTHORIZATION.as_str())? else {
+    let Some(value) = only_value(headers.named_values(&header::AUTHORIZATION))? else {
         return Ok(None);
     };
     let value = value.trim_start();
@@ -717,9 +728,9 @@ fn authorization<H: Headers + ?Sized>(headers: &H) -> Result<Option<(&str, Sourc
 /// subdomain adds a second cookie, and picking either would be a guess.
 fn cookie<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<Option<&'a str>, Error> {
     let mut found = None;
-    for value in headers.header_values(header::COOKIE.as_str()) {
+    for value in headers.named_values(&header::COOKIE) {
         let Some(value) = visible_ascii(value) else { continue };
-        for pair in value.split(';') {
+        for pair in cookie_pairs(value) {
             let Some((k, v)) = pair.split_once('=') else { continue };
             if k.trim() != name {
                 continue;
@@ -734,10 +745,40 @@ fn cookie<'a, H: Headers + ?Sized>(headers: &'a H, name: &str) -> Result<Option<
     Ok(found)
 }
 
+/// The `name=value` pairs of a `Cookie` header, split at `;` with `memchr`:
+/// the value holds a whole token, and this scan is on every cookie request.
+fn cookie_pairs(value: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match memchr::memchr(b';', current.as_bytes()) {
+            Some(at) => {
+                rest = Some(&current[at + 1..]);
+                Some(&current[..at])
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use http::HeaderValue;
+
+    #[test]
+    fn cookie_pairs_split_as_str_split_does() {
+        for value in ["", ";", "a=1", "a=1;b=2", "a=1; b=2;", ";;a=1;;", "a=1;b"] {
+            assert_eq!(
+                cookie_pairs(value).collect::<Vec<_>>(),
+                value.split(';').collect::<Vec<_>>(),
+                "{value:?}"
+            );
+        }
+    }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -144,6 +144,20 @@ struct Inner {
     scopes: Vec<String>,
     context: BTreeMap<String, ContextValue>,
     source: Source,
+    #[serde(skip)]
+    claims_text: ClaimsText,
+}
+
+/// The claims as JSON text, written once per principal: a cached principal
+/// answers every warm Lambda authorizer event with the same text.
+#[derive(Clone, Default)]
+struct ClaimsText(std::sync::OnceLock<Box<str>>);
+
+impl PartialEq for ClaimsText {
+    /// Only a copy of the claims, which the principals compare already.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Principal {
@@ -156,13 +170,16 @@ impl Principal {
                 scopes: Vec::new(),
                 context: BTreeMap::new(),
                 source,
+                claims_text: ClaimsText::default(),
             }),
         }
     }
 
     /// Replaces the claims.
     pub fn with_claims(mut self, claims: Map<String, Value>) -> Self {
-        Arc::make_mut(&mut self.inner).claims = claims;
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.claims = claims;
+        inner.claims_text = ClaimsText::default();
         self
     }
 
@@ -186,6 +203,16 @@ impl Principal {
     /// Every claim of the credential.
     pub fn claims(&self) -> &Map<String, Value> {
         &self.inner.claims
+    }
+
+    /// The claims as JSON text, written on first use and kept with the principal.
+    #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+    pub(crate) fn claims_json(&self) -> &str {
+        self.inner.claims_text.0.get_or_init(|| {
+            serde_json::to_string(&self.inner.claims)
+                .unwrap_or_else(|_| "{}".to_owned())
+                .into()
+        })
     }
 
     /// The OAuth scopes (from `scope` or `scp`).
@@ -385,6 +412,7 @@ impl PrincipalMapping {
                 scopes,
                 context,
                 source,
+                claims_text: ClaimsText::default(),
             }),
         })
     }

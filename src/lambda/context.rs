@@ -45,8 +45,7 @@ pub fn authorizer_context(principal: &Principal) -> Map<String, Value> {
         .filter(|(key, _)| !is_reserved(key))
         .map(|(key, value)| (key.clone(), value.to_json()))
         .collect();
-    let claims = serde_json::to_string(principal.claims()).unwrap_or_else(|_| "{}".to_owned());
-    context.insert(CLAIMS_KEY.to_owned(), Value::String(claims));
+    context.insert(CLAIMS_KEY.to_owned(), Value::String(principal.claims_json().to_owned()));
     context
 }
 

@@ -350,12 +350,11 @@ impl Arn {
     /// written from it, and a wildcard here would widen that policy.
     pub(super) fn parse(arn: &str) -> Result<Arn, AuthorizerError> {
         let bad = || invalid("the method or route ARN is not an execute-api ARN");
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
-            return Err(bad());
-        };
-        if *prefix != "arn" || *service != "execute-api" || [*partition, *region, *account].iter().any(|p| p.is_empty())
-        {
+        let mut parts = arn.splitn(6, ':');
+        let mut next = || parts.next().ok_or_else(bad);
+        let (prefix, partition, service, region, account, resource) =
+            (next()?, next()?, next()?, next()?, next()?, next()?);
+        if prefix != "arn" || service != "execute-api" || [partition, region, account].iter().any(|p| p.is_empty()) {
             return Err(bad());
         }
         let mut pieces = resource.splitn(4, '/');
@@ -363,14 +362,28 @@ impl Arn {
         let (Some(api), Some(stage), Some(method)) = (api, stage, method) else {
             return Err(bad());
         };
-        if api.is_empty() || stage.is_empty() || method.is_empty() || arn.contains(['*', '?']) {
+        if api.is_empty() || stage.is_empty() || method.is_empty() || arn.bytes().any(|b| b == b'*' || b == b'?') {
             return Err(bad());
         }
+        // `arn:partition:execute-api:region:account:api/stage`: the ARN up to the stage.
+        let base = &arn[..prefix.len()
+            + partition.len()
+            + service.len()
+            + region.len()
+            + account.len()
+            + 5
+            + api.len()
+            + 1
+            + stage.len()];
+        let path = pieces.next().unwrap_or("");
+        let mut rooted = String::with_capacity(path.len() + 1);
+        rooted.push('/');
+        rooted.push_str(path);
         Ok(Arn {
             full: arn.to_owned(),
-            base: format!("arn:{partition}:execute-api:{region}:{account}:{api}/{stage}"),
+            base: base.to_owned(),
             method: method.to_owned(),
-            path: format!("/{}", pieces.next().unwrap_or("")),
+            path: rooted,
         })
     }
 

@@ -58,16 +58,24 @@ pub fn policy_allows(policy: &ApiGatewayCustomAuthorizerPolicy, method_arn: &str
 }
 
 /// IAM's resource matching: `*` matches any run of characters (`/` included),
-/// `?` any one character.
+/// `?` any one character. ARNs are ASCII but for what a path may hold, so
+/// bytes are compared unless either side is not.
 fn glob_matches(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    glob(&p, &t, '*', '?')
+}
+
+fn glob<T: PartialEq + Copy>(p: &[T], t: &[T], many: T, one: T) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == one || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == many {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -78,7 +86,7 @@ fn glob_matches(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == many {
         pi += 1;
     }
     pi == p.len()
@@ -261,5 +269,10 @@ mod tests {
         assert!(glob_matches("a?c*", "abcdef"));
         assert!(!glob_matches("a*z", "abc"));
         assert!(glob_matches("*", ""));
+        assert!(
+            glob_matches("arn:x/s/GET/caf?", "arn:x/s/GET/café"),
+            "? is one character, not one byte"
+        );
+        assert!(!glob_matches("arn:x/s/GET/caf??", "arn:x/s/GET/café"));
     }
 }

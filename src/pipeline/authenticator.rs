@@ -230,10 +230,7 @@ impl Authenticator {
     }
 
     fn run<H: Headers>(&self, parts: &RequestParts<'_, H>, mode: Mode) -> Attempt {
-        let session = self.session.as_ref().filter(|check| {
-            let (method, path) = parts.route();
-            check.applies(method, path)
-        });
+        let session = self.session.as_ref().filter(|check| check.applies(|| parts.route()));
         if let Some(established) = self.established(parts) {
             return match established.and_then(|principal| self.bound_upstream(parts, principal)) {
                 Ok(principal) => self.checked(principal, None, session, mode),
@@ -485,7 +482,16 @@ async fn then_session(
 /// Runs one decision in its span; a pending verification carries the span
 /// along and records its outcome there when it ends.
 fn in_decide_span(run: impl FnOnce() -> Attempt) -> Attempt {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    // No subscriber takes info spans: no span at all. Making a disabled one
+    // is not free when a dependency turned on tracing's `log` feature.
+    if tracing::Level::INFO > LevelFilter::current() || tracing::Level::INFO > STATIC_MAX_LEVEL {
+        return run();
+    }
     let span = telemetry::decide_span();
+    if span.is_disabled() {
+        return run();
+    }
     let attempt = span.in_scope(run);
     if let Attempt::Ready(outcome) = &attempt {
         telemetry::record_outcome(&span, outcome.result());

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::breaker::Breaker;
-use super::cache::AnswerCache;
+use super::cache::{AnswerCache, AnswerKey};
 use super::revoke::Revoker;
 use super::store::{Found, Listener, Lookup, SessionStore, StoreError};
 use crate::error::{Error, InvalidToken};
@@ -245,11 +245,13 @@ impl SessionCheck {
         self.inner.breaker.is_open()
     }
 
-    /// Whether a request to `method` and `target` (path and query) is checked.
-    pub(crate) fn applies(&self, method: &str, path: &str) -> bool {
+    /// Whether a request to `route` (its method and path, asked only when
+    /// route rules decide) is checked.
+    pub(crate) fn applies<'r>(&self, route: impl FnOnce() -> (&'r str, &'r str)) -> bool {
         let Some(routes) = &self.inner.routes else {
             return true;
         };
+        let (method, path) = route();
         routes.judged_rule(method, path).checks_session()
     }
 
@@ -260,8 +262,7 @@ impl SessionCheck {
         let Some(token) = TokenIds::of(principal, &inner.session_claim) else {
             return Checked::Done(Err(InvalidToken::MissingClaim.into()));
         };
-        let key = token.cache_key();
-        if let Some(found) = inner.cache.get(&key, token.subject) {
+        if let Some(found) = inner.cache.get(token.key()) {
             return Checked::Done(decide(&found, token.iat));
         }
         if !inner.breaker.allows() {
@@ -269,7 +270,6 @@ impl SessionCheck {
         }
         let this = self.clone();
         let (lookup, iat) = (token.to_lookup(), token.iat);
-        let subject = lookup.subject.clone();
         Checked::Pending(Box::pin(async move {
             let inner = &this.inner;
             let started = inner.cache.epoch();
@@ -278,7 +278,7 @@ impl SessionCheck {
                 Ok(found) => {
                     inner.breaker.succeeded();
                     let decision = decide(&found, iat);
-                    inner.cache.insert(key, &subject, found, started);
+                    inner.cache.insert(answer_key(&lookup), found, started);
                     decision
                 }
                 Err(error) => {
@@ -339,17 +339,29 @@ impl<'p> TokenIds<'p> {
         if subject.is_empty() {
             return None;
         }
-        let claims = principal.claims();
-        let text = |name: &str| match claims.get(name) {
-            Some(Value::String(text)) if !text.is_empty() => Some(text.as_str()),
+        let text = |value: &'p Value| match value {
+            Value::String(text) if !text.is_empty() => Some(text.as_str()),
             _ => None,
         };
-        Some(TokenIds {
+        let mut ids = TokenIds {
             subject,
-            jti: text("jti"),
-            session: text(session_claim),
-            iat: claims.get("iat").and_then(seconds),
-        })
+            jti: None,
+            session: None,
+            iat: None,
+        };
+        // One walk over the claims: on every checked request, three lookups
+        // in the ordered map cost more (each compares its way down the keys).
+        for (name, value) in principal.claims() {
+            if name == session_claim {
+                ids.session = text(value);
+            }
+            match name.as_str() {
+                "jti" => ids.jti = text(value),
+                "iat" => ids.iat = seconds(value),
+                _ => {}
+            }
+        }
+        Some(ids)
     }
 
     fn to_lookup(&self) -> Lookup {
@@ -360,37 +372,23 @@ impl<'p> TokenIds<'p> {
         }
     }
 
-    /// One string for the three parts, each length-prefixed so none can pass
-    /// for another.
-    fn cache_key(&self) -> String {
-        let parts = [Some(self.subject), self.jti, self.session];
-        let mut key = String::with_capacity(parts.iter().flatten().map(|p| p.len() + 8).sum());
-        for part in parts {
-            match part {
-                Some(part) => {
-                    key.push_str(itoa(part.len()).as_str());
-                    key.push(':');
-                    key.push_str(part);
-                }
-                None => key.push('-'),
-            }
+    /// What the answer cache knows the token by.
+    fn key(&self) -> AnswerKey<'p> {
+        AnswerKey {
+            subject: self.subject,
+            jti: self.jti,
+            session: self.session,
         }
-        key
     }
 }
 
-/// A length as text, without `format!`'s machinery on the hot path.
-fn itoa(mut n: usize) -> String {
-    let mut digits = Vec::with_capacity(20);
-    loop {
-        digits.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// What the answer cache knows a looked-up token by.
+fn answer_key(lookup: &Lookup) -> AnswerKey<'_> {
+    AnswerKey {
+        subject: &lookup.subject,
+        jti: lookup.jti.as_deref(),
+        session: lookup.session.as_deref(),
     }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// A NumericDate: a number, or its text (API Gateway hands claims on as strings).
@@ -429,22 +427,5 @@ mod tests {
         let none = TokenIds::of(&second, "sessionHandle").unwrap();
         assert_eq!((none.jti, none.session, none.iat), (None, None, None));
         assert!(TokenIds::of(&Principal::new("", Source::Bearer), "sid").is_none());
-    }
-
-    #[test]
-    fn cache_keys_cannot_be_confused() {
-        let key = |jti: Option<&str>, session: Option<&str>| {
-            TokenIds {
-                subject: "a",
-                jti,
-                session,
-                iat: None,
-            }
-            .cache_key()
-        };
-        assert_ne!(key(Some("x"), None), key(None, Some("x")));
-        assert_ne!(key(Some("1:x"), None), key(Some("1"), Some("x")));
-        assert_eq!(key(Some("x"), None), "1:a1:x-");
-        assert_eq!(itoa(0) + &itoa(1234), "01234");
     }
 }

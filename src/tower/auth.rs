@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::{Request, Response};
@@ -39,7 +40,9 @@ const DPOP_NONCE: http::HeaderName = http::HeaderName::from_static("dpop-nonce")
 /// ```
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
-    auth: Authenticator,
+    // Shared: routers clone the service for every request (axum does), and
+    // one reference count costs less than the pipeline's several.
+    auth: Arc<Authenticator>,
     mode: Mode,
 }
 
@@ -57,7 +60,7 @@ impl AuthLayer {
     /// Authenticates with `auth` in `mode`.
     pub fn new(auth: impl Into<Authenticator>, mode: Mode) -> Self {
         AuthLayer {
-            auth: auth.into(),
+            auth: Arc::new(auth.into()),
             mode,
         }
     }

@@ -1,10 +1,12 @@
 //! The verified-token cache: a token that verified once is not verified again
 //! until its entry expires.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use moka::sync::Cache;
+use quick_cache::UnitWeighter;
+use quick_cache::sync::{Cache, DefaultLifecycle};
 
 use crate::principal::{Principal, Source};
 
@@ -12,7 +14,41 @@ use crate::principal::{Principal, Source};
 /// can collide with a cached good one (as it could under a short hash). The
 /// map's own hash only picks a bucket; it is seeded per process, and only
 /// verified tokens go in, so an attacker cannot choose what collides.
-pub(crate) type CacheKey = Arc<str>;
+#[derive(Clone, PartialEq, Eq)]
+struct Key(Arc<str>);
+
+/// A token looked up, borrowed from the request.
+struct Lookup<'a>(&'a str);
+
+/// How many of a token's last bytes pick its bucket. A token ends in what
+/// makes it unique (a JWT's signature, an opaque token's random part), so
+/// hashing all of it would only cost more on every request; equality
+/// still compares every byte.
+const HASHED_TAIL: usize = 64;
+
+fn hash_token<H: Hasher>(token: &str, state: &mut H) {
+    let bytes = token.as_bytes();
+    state.write_usize(bytes.len());
+    state.write(&bytes[bytes.len().saturating_sub(HASHED_TAIL)..]);
+}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(&self.0, state);
+    }
+}
+
+impl Hash for Lookup<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(self.0, state);
+    }
+}
+
+impl quick_cache::Equivalent<Key> for Lookup<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        *self.0 == *key.0
+    }
+}
 
 #[derive(Clone)]
 struct Entry {
@@ -20,55 +56,63 @@ struct Entry {
     expires_at: Instant,
 }
 
-/// Lets each entry live exactly until its own deadline.
-struct UntilDeadline;
-
-impl moka::Expiry<CacheKey, Entry> for UntilDeadline {
-    fn expire_after_create(&self, _key: &CacheKey, entry: &Entry, created_at: Instant) -> Option<Duration> {
-        Some(entry.expires_at.saturating_duration_since(created_at))
-    }
-}
+type Entries = Cache<Key, Entry, UnitWeighter, foldhash::fast::RandomState, DefaultLifecycle<Key, Entry>>;
 
 /// Only verified tokens go in: a failure is never cached by token, since an
 /// attacker chooses those tokens and could fill the cache with them.
 #[derive(Clone)]
 pub(crate) struct TokenCache {
-    entries: Cache<CacheKey, Entry, foldhash::fast::RandomState>,
+    // A cache hit is on every request's path: a sharded map with a
+    // scan-resistant eviction (a flood of new tokens does not push out the
+    // ones in use) and no expiry bookkeeping of its own, since every hit
+    // checks the entry's deadline anyway.
+    entries: Arc<Entries>,
 }
 
 impl TokenCache {
     pub(crate) fn new(capacity: u64) -> Self {
         TokenCache {
-            entries: Cache::builder()
-                .max_capacity(capacity)
-                .expire_after(UntilDeadline)
-                .build_with_hasher(foldhash::fast::RandomState::default()),
+            entries: Arc::new(Cache::with(
+                capacity_of(capacity),
+                capacity,
+                UnitWeighter,
+                foldhash::fast::RandomState::default(),
+                DefaultLifecycle::default(),
+            )),
         }
     }
 
     /// The principal of a token verified before, if it came the same way
     /// (a bearer token's principal is not handed out for a cookie).
     pub(crate) fn get(&self, token: &str, source: Source) -> Option<Principal> {
-        let entry = self.entries.get(token)?;
-        // Expiry in moka is checked lazily with its own clock; the deadline is the contract.
+        let entry = self.entries.get(&Lookup(token))?;
+        // An expired entry stays until evicted or replaced: the deadline decides.
         (entry.principal.source() == source && Instant::now() < entry.expires_at).then_some(entry.principal)
     }
 
     pub(crate) fn insert(&self, token: &str, principal: Principal, expires_at: Instant) {
         if expires_at > Instant::now() {
-            self.entries.insert(Arc::from(token), Entry { principal, expires_at });
+            self.entries
+                .insert(Key(Arc::from(token)), Entry { principal, expires_at });
         }
     }
 
     #[cfg(test)]
     pub(crate) fn len(&self) -> u64 {
-        self.entries.run_pending_tasks();
-        self.entries.entry_count()
+        self.entries.len() as u64
     }
+}
+
+/// How many entries to make room for at once: the table grows from there
+/// up to the capacity, so a large capacity costs nothing until it fills.
+fn capacity_of(capacity: u64) -> usize {
+    usize::try_from(capacity.min(4096)).unwrap_or(4096)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

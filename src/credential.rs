@@ -690,7 +690,24 @@ pub(crate) fn is_safe(method: &str) -> bool {
 /// requires; both checks below are word-at-a-time, which matters for the
 /// kilobyte-long values tokens are.
 fn visible_ascii(value: &[u8]) -> Option<&str> {
-    std::str::from_utf8(value).ok().filter(|text| text.is_ascii())
+    if !is_ascii(value) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()
+}
+
+/// `<[u8]>::is_ascii` without its early exit: 32-byte blocks are or-ed
+/// into one, which the compiler turns into vector code, and only that one
+/// is looked at.
+fn is_ascii(bytes: &[u8]) -> bool {
+    let (blocks, rest) = bytes.as_chunks::<32>();
+    let mut high = [0u8; 32];
+    for block in blocks {
+        for (high, byte) in high.iter_mut().zip(block) {
+            *high |= byte;
+        }
+    }
+    (high.iter().chain(rest).fold(0u8, |all, byte| all | byte)) < 0x80
 }
 
 /// The one value of a header, if present; two values are ambiguous.
@@ -768,6 +785,19 @@ fn cookie_pairs(value: &str) -> impl Iterator<Item = &str> {
 mod tests {
     use super::*;
     use http::HeaderValue;
+
+    #[test]
+    fn is_ascii_agrees_with_std() {
+        for len in [0, 1, 31, 32, 33, 64, 100, 600] {
+            let mut bytes = vec![b'a'; len];
+            assert!(is_ascii(&bytes));
+            for at in [0, len / 2, len.saturating_sub(1)].into_iter().filter(|&at| at < len) {
+                bytes[at] = 0xc3;
+                assert_eq!(is_ascii(&bytes), bytes.is_ascii(), "len {len}, at {at}");
+                bytes[at] = b'a';
+            }
+        }
+    }
 
     #[test]
     fn cookie_pairs_split_as_str_split_does() {

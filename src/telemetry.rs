@@ -199,6 +199,13 @@ pub(crate) fn classify(result: Result<Option<&Principal>, &Error>) -> (&'static 
     }
 }
 
+/// Whether any subscriber may take the decide span (an info span): when
+/// none does, the pipeline makes no span and asks for no current one.
+pub(crate) fn spans_on() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    tracing::Level::INFO <= LevelFilter::current() && tracing::Level::INFO <= STATIC_MAX_LEVEL
+}
+
 /// A new [`DECIDE_SPAN`], its fields still empty.
 pub(crate) fn decide_span() -> tracing::Span {
     use tracing::field::Empty;

@@ -383,7 +383,11 @@ impl Authenticator {
         };
         // One look at the current span (the decide span, never a caller's);
         // with no subscriber, nothing more: not even the `iss` lookup below.
-        let span = tracing::Span::current();
+        let span = if telemetry::spans_on() {
+            tracing::Span::current()
+        } else {
+            tracing::Span::none()
+        };
         let traced = span
             .metadata()
             .is_some_and(|meta| meta.name() == telemetry::DECIDE_SPAN);
@@ -482,10 +486,9 @@ async fn then_session(
 /// Runs one decision in its span; a pending verification carries the span
 /// along and records its outcome there when it ends.
 fn in_decide_span(run: impl FnOnce() -> Attempt) -> Attempt {
-    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
     // No subscriber takes info spans: no span at all. Making a disabled one
     // is not free when a dependency turned on tracing's `log` feature.
-    if tracing::Level::INFO > LevelFilter::current() || tracing::Level::INFO > STATIC_MAX_LEVEL {
+    if !telemetry::spans_on() {
         return run();
     }
     let span = telemetry::decide_span();

@@ -57,8 +57,10 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     renderer: ErrorRenderer,
-    result: Result<Option<Principal>, Error>,
-    dpop_nonce: Option<String>,
+    // Boxed: an outcome moves through every adapter's future, and refusals,
+    // the only outcomes with an error, are the rarer ones.
+    result: Result<Option<Principal>, Box<Error>>,
+    dpop_nonce: Option<Box<str>>,
 }
 
 impl Outcome {
@@ -75,14 +77,14 @@ impl Outcome {
         telemetry::decision(Stage::Authenticate, result.as_ref().map(Option::as_ref));
         Outcome {
             renderer,
-            result,
+            result: result.map_err(Box::new),
             dpop_nonce: None,
         }
     }
 
     /// Adds the DPoP nonce to offer on a successful answer.
     pub(crate) fn offering(mut self, nonce: Option<String>) -> Self {
-        self.dpop_nonce = nonce;
+        self.dpop_nonce = nonce.map(String::into_boxed_str);
         self
     }
 
@@ -100,12 +102,12 @@ impl Outcome {
 
     /// The error, if refused.
     pub fn error(&self) -> Option<&Error> {
-        self.result.as_ref().err()
+        self.result.as_ref().err().map(|error| &**error)
     }
 
     /// The decision, for telemetry.
     pub(crate) fn result(&self) -> Result<Option<&Principal>, &Error> {
-        self.result.as_ref().map(Option::as_ref)
+        self.result.as_ref().map(Option::as_ref).map_err(|error| &**error)
     }
 
     /// How a refusal is written: the configured style or format, and challenges.
@@ -116,7 +118,7 @@ impl Outcome {
     /// The principal (`None`: anonymous), or the rejection to answer with.
     pub fn into_result(self) -> Result<Option<Principal>, Rejection> {
         let Outcome { renderer, result, .. } = self;
-        result.map_err(|error| Rejection::new(error, renderer))
+        result.map_err(|error| Rejection::new(*error, renderer))
     }
 
     /// The principal protocol's write: records the outcome in the request
@@ -129,7 +131,7 @@ impl Outcome {
                 Authentication::record(extensions, renderer, principal);
                 Ok(())
             }
-            Err(error) => Err(Rejection::new(error, renderer)),
+            Err(error) => Err(Rejection::new(*error, renderer)),
         }
     }
 }

@@ -15,7 +15,7 @@
 # invalid token. Prints requests/s, p50/p99 latency and the non-2xx count, with
 # ratios against the bare axum router's same scenario, as one Markdown table;
 # then, on authorizer-axum, /public with the token in Authorization against
-# the same bytes in a header nobody reads (X-Unread), interleaved, 3 rounds
+# the same bytes in a header nobody reads (X-Unread), interleaved, ROUNDS (5) rounds
 # each, medians: the cost of verifying a cached token.
 # Needs wrk (Debian package `wrk`; installed here with apt-get when missing)
 # and python3 (the table). Every address is 127.0.0.1.
@@ -25,11 +25,22 @@ repo=$(pwd)
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
+# PIN=1 (the default on two cores or more): the server runs on CPU 0 and wrk
+# on CPU 1 (taskset), so they do not take turns on both cores and the server's
+# own cost per request is what decides the throughput.
+PIN=${PIN:-1}
+server_pin=()
+wrk_pin=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  server_pin=(taskset -c 0)
+  wrk_pin=(taskset -c 1)
+  THREADS=${THREADS:-1}
+fi
 THREADS=${THREADS:-2}
 DISTINCT=${DISTINCT:-1000}
 PORT=${PORT:-4280}
 ISSUER_PORT=${ISSUER_PORT:-4281}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 
 if ! command -v wrk >/dev/null; then
   echo "wrk not found; installing the Debian package" >&2
@@ -322,7 +333,7 @@ results=$work/results.tsv
 
 start_server() {
   PORT=$PORT AUTHORIZER_ISSUER=$issuer AUTHORIZER_JWKS_URL="$issuer/jwks.json" AUTHORIZER_AUDIENCE=authorizer-test \
-    "$bin/peer-$1" >"$work/server.out" 2>&1 &
+    "${server_pin[@]}" "$bin/peer-$1" >"$work/server.out" 2>&1 &
   server=$!
   pids+=($server)
   for _ in $(seq 1 100); do curl -fs "$base/public" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -367,9 +378,9 @@ check() {
 wrk_run() {
   local path=$1 header=${2:-} out
   if [ -n "$header" ]; then
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s scripts/plain.lua -H "$header" "$base$path")
+    out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s scripts/plain.lua -H "$header" "$base$path")
   else
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s scripts/plain.lua "$base$path")
+    out=$("${wrk_pin[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s scripts/plain.lua "$base$path")
   fi
   local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -408,7 +419,11 @@ for entry in bare:no bare-actix:no authorizer-axum:yes authorizer-actix:yes jwt-
 done
 
 # --- The table -----------------------------------------------------------------
-echo "machine: $(nproc) cores ($(uname -m)); server and wrk share the machine, every address 127.0.0.1"
+if [ ${#server_pin[@]} -gt 0 ]; then
+  echo "machine: $(nproc) cores ($(uname -m)); server pinned to CPU 0, wrk to CPU 1; every address 127.0.0.1"
+else
+  echo "machine: $(nproc) cores ($(uname -m)); server and wrk share the machine, every address 127.0.0.1"
+fi
 echo "wrk: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s -s scripts/plain.lua [-H ...] http://127.0.0.1:$PORT<path>"
 echo "jwt-authorizer: $jwta_version (axum 0.7); authorizer: $(awk -F'"' '/^version/ {print $2; exit}' Cargo.toml) (axum 0.8, actix-web 4)"
 echo

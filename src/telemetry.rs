@@ -233,7 +233,9 @@ pub(crate) fn record_current(field: &'static str, value: &dyn tracing::Value) {
 
 /// Records a decision's outcome on its span.
 pub(crate) fn record_outcome(span: &tracing::Span, result: Result<Option<&Principal>, &Error>) {
-    if span.is_disabled() {
+    // Only on a decide span: when that one is filtered out, the current span
+    // is the application's, whose own fields are not ours to write.
+    if span.is_disabled() || !span.metadata().is_some_and(|meta| meta.name() == DECIDE_SPAN) {
         return;
     }
     let (outcome, reason) = classify(result);

@@ -12,24 +12,32 @@ use crate::principal::{Principal, Source};
 
 /// The token itself: a hit needs the whole token to match, so no forged token
 /// can collide with a cached good one (as it could under a short hash). The
-/// map's own hash only picks a bucket; it is seeded per process, and only
-/// verified tokens go in, so an attacker cannot choose what collides.
+/// map's own hash (seeded per process) only picks a bucket.
 #[derive(Clone, PartialEq, Eq)]
 struct Key(Arc<str>);
 
 /// A token looked up, borrowed from the request.
 struct Lookup<'a>(&'a str);
 
-/// How many of a token's last bytes pick its bucket. A token ends in what
-/// makes it unique (a JWT's signature, an opaque token's random part), so
-/// hashing all of it would only cost more on every request; equality
-/// still compares every byte.
+/// How many of a token's first and last bytes pick its bucket. A token ends
+/// in what makes it unique (a JWT's signature, an opaque token's random
+/// part), so hashing all of it would only cost more on every request;
+/// equality still compares every byte. The first bytes count too, for
+/// opaque formats with a fixed suffix. Only verified tokens go in, so what
+/// collides is the issuer's choice; tokens that did would share a bucket
+/// (slower lookups), never a principal.
+const HASHED_HEAD: usize = 32;
 const HASHED_TAIL: usize = 64;
 
 fn hash_token<H: Hasher>(token: &str, state: &mut H) {
     let bytes = token.as_bytes();
     state.write_usize(bytes.len());
-    state.write(&bytes[bytes.len().saturating_sub(HASHED_TAIL)..]);
+    if bytes.len() <= HASHED_HEAD + HASHED_TAIL {
+        state.write(bytes);
+    } else {
+        state.write(&bytes[..HASHED_HEAD]);
+        state.write(&bytes[bytes.len() - HASHED_TAIL..]);
+    }
 }
 
 impl Hash for Key {
@@ -86,8 +94,13 @@ impl TokenCache {
     /// (a bearer token's principal is not handed out for a cookie).
     pub(crate) fn get(&self, token: &str, source: Source) -> Option<Principal> {
         let entry = self.entries.get(&Lookup(token))?;
-        // An expired entry stays until evicted or replaced: the deadline decides.
-        (entry.principal.source() == source && Instant::now() < entry.expires_at).then_some(entry.principal)
+        if Instant::now() >= entry.expires_at {
+            // The map keeps no clock: the deadline decides, and a client
+            // that keeps sending an expired token does not keep it cached.
+            self.entries.remove(&Lookup(token));
+            return None;
+        }
+        (entry.principal.source() == source).then_some(entry.principal)
     }
 
     pub(crate) fn insert(&self, token: &str, principal: Principal, expires_at: Instant) {

@@ -38,18 +38,6 @@ fn request(header: Option<(&str, &str)>) -> Request<Body> {
 }
 
 fn main() {
-    if std::env::var("SIZES").is_ok() {
-        eprintln!(
-            "Error {} Outcome {} Attempt {} Principal {} Request {} AuthFuture {} ErrorRenderer {}",
-            std::mem::size_of::<authorizer::Error>(),
-            std::mem::size_of::<authorizer::pipeline::Outcome>(),
-            std::mem::size_of::<authorizer::pipeline::Attempt>(),
-            std::mem::size_of::<authorizer::Principal>(),
-            std::mem::size_of::<Request<Body>>(),
-            std::mem::size_of::<authorizer::tower::AuthFuture<axum::routing::Route, Body>>(),
-            std::mem::size_of::<authorizer::ErrorRenderer>()
-        );
-    }
     let mut args = std::env::args().skip(1);
     let scenario = args.next().unwrap();
     let n: usize = args.next().unwrap().parse().unwrap();
@@ -177,5 +165,3 @@ fn lambda_events(
         }
     });
 }
-#[test]
-fn sizes() {}

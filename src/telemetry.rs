@@ -235,7 +235,7 @@ pub(crate) fn record_current(field: &'static str, value: &dyn tracing::Value) {
 pub(crate) fn record_outcome(span: &tracing::Span, result: Result<Option<&Principal>, &Error>) {
     // Only on a decide span: when that one is filtered out, the current span
     // is the application's, whose own fields are not ours to write.
-    if span.is_disabled() || !span.metadata().is_some_and(|meta| meta.name() == DECIDE_SPAN) {
+    if span.is_disabled() || span.metadata().is_none_or(|meta| meta.name() != DECIDE_SPAN) {
         return;
     }
     let (outcome, reason) = classify(result);

@@ -584,4 +584,57 @@ mod tests {
         let anonymous = run(&auth, &parts, Mode::Optional).await;
         assert!(anonymous.error().is_none() && anonymous.principal().is_none());
     }
+
+    /// What a span recorded after it was made, by span name.
+    #[derive(Clone, Default)]
+    struct Recorded(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>> tracing_subscriber::Layer<S>
+        for Recorded
+    {
+        fn on_record(
+            &self,
+            id: &tracing::span::Id,
+            values: &tracing::span::Record<'_>,
+            ctx: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            let name = ctx.span(id).map_or("?", |span| span.name());
+            let mut fields = Vec::new();
+            values.record(&mut |field: &tracing::field::Field, _: &dyn std::fmt::Debug| {
+                fields.push(field.name());
+            });
+            self.0.lock().unwrap().push(format!("{name}: {}", fields.join(",")));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_filtered_out_decide_span_leaves_the_applications_span_alone() {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt;
+        let recorded = Recorded::default();
+        // Info for the application, warnings only for this crate: no decide span.
+        let filter = tracing_subscriber::filter::Targets::new()
+            .with_default(tracing::Level::INFO)
+            .with_target("authorizer", tracing::Level::WARN);
+        let subscriber = tracing_subscriber::registry().with(recorded.clone().with_filter(filter));
+        let _guard = tracing::subscriber::set_default(subscriber);
+
+        let issuer = TestIssuer::new();
+        let auth = Authenticator::new(issuer.verifier());
+        let headers = bearer(&issuer.token().sign());
+        let app =
+            tracing::info_span!(target: "app", "app", outcome = tracing::field::Empty, reason = tracing::field::Empty);
+        // A cache miss: the verification runs in a future, in the application's span.
+        let outcome = tracing::Instrument::instrument(
+            async { run(&auth, &RequestParts::new("GET", "/", &headers), Mode::Required).await },
+            app.clone(),
+        )
+        .await;
+        assert!(outcome.principal().is_some());
+        let recorded = recorded.0.lock().unwrap();
+        assert!(
+            !recorded.iter().any(|line| line.starts_with("app:")),
+            "the application's span was written: {recorded:?}"
+        );
+    }
 }

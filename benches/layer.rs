@@ -2,26 +2,15 @@
 //!
 //! `cargo bench --all-features --bench layer`
 
+#[path = "support/paths.rs"]
+// Each target uses part of it.
+#[allow(dead_code)]
+mod paths;
+
 use authorizer::testing::TestIssuer;
-use authorizer::tower::AuthLayer;
-use axum::Router;
-use axum::body::Body;
-use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http::Request;
+use paths::{Routers, request};
 use tower::ServiceExt;
-
-async fn anonymous() -> &'static str {
-    "ok"
-}
-
-fn request(header: Option<(&str, &str)>) -> Request<Body> {
-    let mut builder = Request::get("/");
-    if let Some((name, value)) = header {
-        builder = builder.header(name, value);
-    }
-    builder.body(Body::empty()).unwrap()
-}
 
 fn layer(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -29,27 +18,13 @@ fn layer(c: &mut Criterion) {
         .build()
         .unwrap();
     let issuer = TestIssuer::new();
-    let verifier = issuer.verifier();
-    let bare = Router::new().route("/", get(anonymous)).with_state(());
-    let optional = Router::new()
-        .route("/", get(anonymous))
-        .layer(AuthLayer::optional(verifier.clone()))
-        .with_state(());
-    let required = Router::new()
-        .route("/", get(anonymous))
-        .layer(AuthLayer::required(verifier))
-        .with_state(());
-    let token = issuer.token().sign();
-    let bearer = format!("Bearer {token}");
-    let cookie = format!("sAccessToken={token}");
-
-    // Warm the verified-token cache for both credential sources.
-    for header in [("authorization", bearer.as_str()), ("cookie", cookie.as_str())] {
-        let response = runtime
-            .block_on(required.clone().oneshot(request(Some(header))))
-            .unwrap();
-        assert_eq!(response.status(), 200);
-    }
+    let Routers {
+        bare,
+        optional,
+        required,
+        bearer,
+        cookie,
+    } = Routers::new(&runtime, &issuer);
 
     // Each scenario sends the same request to the bare router and to the
     // layered one, so the difference is the layer's cost alone.

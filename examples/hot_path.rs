@@ -17,25 +17,15 @@
 //! cargo build --release --all-features --example hot_path
 //! valgrind --tool=callgrind --toggle-collect='hot_path::requests' target/release/examples/hot_path bearer 5000
 //! ```
+#[path = "../benches/support/paths.rs"]
+// Each target uses part of it.
+#[allow(dead_code)]
+mod paths;
+
 use authorizer::testing::TestIssuer;
-use authorizer::tower::AuthLayer;
 use axum::Router;
-use axum::body::Body;
-use axum::routing::get;
-use http::Request;
+use paths::{Routers, request};
 use tower::ServiceExt;
-
-async fn anonymous() -> &'static str {
-    "ok"
-}
-
-fn request(header: Option<(&str, &str)>) -> Request<Body> {
-    let mut builder = Request::get("/");
-    if let Some((name, value)) = header {
-        builder = builder.header(name, value);
-    }
-    builder.body(Body::empty()).unwrap()
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -46,36 +36,15 @@ fn main() {
         .build()
         .unwrap();
     let issuer = TestIssuer::new();
-    let verifier = issuer.verifier();
-    let bare = Router::new().route("/", get(anonymous)).with_state(());
-    let optional = Router::new()
-        .route("/", get(anonymous))
-        .layer(AuthLayer::optional(verifier.clone()))
-        .with_state(());
-    let required = Router::new()
-        .route("/", get(anonymous))
-        .layer(AuthLayer::required(verifier))
-        .with_state(());
-    let token = issuer.token().sign();
-    let bearer = format!("Bearer {token}");
-    let cookie = format!("sAccessToken={token}");
-    for header in [("authorization", bearer.as_str()), ("cookie", cookie.as_str())] {
-        let response = runtime
-            .block_on(required.clone().oneshot(request(Some(header))))
-            .unwrap();
-        assert_eq!(response.status(), 200);
-    }
+    let Routers {
+        bare,
+        optional,
+        required,
+        bearer,
+        cookie,
+    } = Routers::new(&runtime, &issuer);
     if scenario.starts_with("lambda") {
-        use authorizer::routes::{RouteRule, RouteTable};
-        let routes = RouteTable::new().route("GET /me", RouteRule::session()).unwrap();
-        let lambda = authorizer::lambda::LambdaAuthorizer::new(issuer.verifier(), routes);
-        let token = issuer.token().sign();
-        let event = serde_json::json!({
-            "type": "TOKEN",
-            "authorizationToken": format!("Bearer {token}"),
-            "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/me",
-        });
-        runtime.block_on(lambda.handle(event.clone())).unwrap();
+        let (lambda, event) = paths::warm_token_event(&runtime, &issuer);
         lambda_events(&runtime, &lambda, &event, n, scenario == "lambda");
         return;
     }

@@ -12,14 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-5000}
-if ! command -v valgrind >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >/dev/null
-  else
-    echo "install valgrind and run again" >&2
-    exit 1
-  fi
-fi
+. scripts/need.sh
+need valgrind
 cargo build --release --all-features --example hot_path >&2
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(bare_none optional_none bare_bearer bearer bare_cookie cookie auth_plain auth_session lambda_clone lambda)

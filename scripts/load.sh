@@ -23,15 +23,8 @@ FLOOD=${FLOOD:-1000000}
 PORT=${PORT:-4180}
 ISSUER_PORT=${ISSUER_PORT:-4181}
 
-if ! command -v wrk >/dev/null; then
-  echo "wrk not found; installing the Debian package" >&2
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
-  else
-    echo "install wrk (e.g. 'sudo apt-get install wrk') and run again" >&2
-    exit 1
-  fi
-fi
+. scripts/need.sh
+need wrk
 
 cargo build --release --all-features --example quickstart --example load_issuer >&2
 

@@ -42,15 +42,8 @@ PORT=${PORT:-4280}
 ISSUER_PORT=${ISSUER_PORT:-4281}
 ROUNDS=${ROUNDS:-5}
 
-if ! command -v wrk >/dev/null; then
-  echo "wrk not found; installing the Debian package" >&2
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null
-  else
-    echo "install wrk (e.g. 'sudo apt-get install wrk') and run again" >&2
-    exit 1
-  fi
-fi
+. scripts/need.sh
+need wrk
 command -v python3 >/dev/null || { echo "python3 is needed for the table" >&2; exit 1; }
 
 started=$(date +%s)

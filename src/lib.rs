@@ -9,6 +9,7 @@ pub mod config;
 pub mod credential;
 mod crypto;
 mod error;
+mod local_cache;
 pub mod pipeline;
 mod principal;
 pub mod require;

@@ -366,24 +366,13 @@ impl Arn {
             return Err(bad());
         }
         // `arn:partition:execute-api:region:account:api/stage`: the ARN up to the stage.
-        let base = &arn[..prefix.len()
-            + partition.len()
-            + service.len()
-            + region.len()
-            + account.len()
-            + 5
-            + api.len()
-            + 1
-            + stage.len()];
-        let path = pieces.next().unwrap_or("");
-        let mut rooted = String::with_capacity(path.len() + 1);
-        rooted.push('/');
-        rooted.push_str(path);
+        let base = &arn[..arn.len() - resource.len() + api.len() + 1 + stage.len()];
+        let path = ["/", pieces.next().unwrap_or("")].concat();
         Ok(Arn {
             full: arn.to_owned(),
             base: base.to_owned(),
             method: method.to_owned(),
-            path: rooted,
+            path,
         })
     }
 

@@ -11,10 +11,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use quick_cache::UnitWeighter;
-use quick_cache::sync::{Cache, DefaultLifecycle};
-
 use super::store::Found;
+use crate::local_cache::{LocalCache, local_cache};
 
 /// Which token an answer is about, borrowed from its principal: a cached
 /// answer is found without copying anything.
@@ -70,15 +68,13 @@ struct Answer {
     at: Instant,
 }
 
-type Answers = Cache<OwnedKey, Answer, UnitWeighter, foldhash::fast::RandomState, DefaultLifecycle<OwnedKey, Answer>>;
-
 /// How much longer than the recheck interval an event's mark is kept.
 const MARK_MARGIN: Duration = Duration::from_secs(60);
 
 pub(crate) struct AnswerCache {
     // A cached answer is on every checked request's path: a sharded map,
     // looked up by borrowed parts, each answer's age checked on the way out.
-    answers: Answers,
+    answers: LocalCache<OwnedKey, Answer>,
     /// Subject → the epoch of its latest revocation event.
     dropped: moka::sync::Cache<String, u64>,
     epoch: AtomicU64,
@@ -92,13 +88,7 @@ pub(crate) struct AnswerCache {
 impl AnswerCache {
     pub(crate) fn new(recheck: Duration, capacity: u64) -> Self {
         AnswerCache {
-            answers: Cache::with(
-                usize::try_from(capacity.min(4096)).unwrap_or(4096),
-                capacity.max(1),
-                UnitWeighter,
-                foldhash::fast::RandomState::default(),
-                DefaultLifecycle::default(),
-            ),
+            answers: local_cache(capacity),
             // Outlives every answer it can make stale, and every lookup that
             // began before it (each bounded by the store timeout, far shorter).
             dropped: moka::sync::Cache::builder()
@@ -128,6 +118,7 @@ impl AnswerCache {
         }
         let answer = self.answers.get(&key)?;
         if answer.at.elapsed() >= self.recheck {
+            self.answers.remove(&key);
             return None;
         }
         // No event since the lookup began (the common case): nothing to ask.
@@ -206,11 +197,12 @@ mod tests {
 
     #[test]
     fn an_answer_is_served_only_for_the_recheck_interval() {
-        let cache = AnswerCache::new(Duration::from_millis(30), 100);
+        let cache = AnswerCache::new(Duration::from_millis(200), 100);
         cache.insert(key("alice"), Found::default(), cache.epoch());
         assert!(cache.get(key("alice")).is_some());
-        std::thread::sleep(Duration::from_millis(40));
+        std::thread::sleep(Duration::from_millis(250));
         assert!(cache.get(key("alice")).is_none());
+        assert!(cache.answers.is_empty(), "an answer found too old is dropped");
     }
 
     const REVOKED: Found = Found {

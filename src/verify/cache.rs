@@ -5,9 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
-use quick_cache::UnitWeighter;
-use quick_cache::sync::{Cache, DefaultLifecycle};
-
+use crate::local_cache::{LocalCache, local_cache};
 use crate::principal::{Principal, Source};
 
 /// The token itself: a hit needs the whole token to match, so no forged token
@@ -64,8 +62,6 @@ struct Entry {
     expires_at: Instant,
 }
 
-type Entries = Cache<Key, Entry, UnitWeighter, foldhash::fast::RandomState, DefaultLifecycle<Key, Entry>>;
-
 /// Only verified tokens go in: a failure is never cached by token, since an
 /// attacker chooses those tokens and could fill the cache with them.
 #[derive(Clone)]
@@ -74,19 +70,13 @@ pub(crate) struct TokenCache {
     // scan-resistant eviction (a flood of new tokens does not push out the
     // ones in use) and no expiry bookkeeping of its own, since every hit
     // checks the entry's deadline anyway.
-    entries: Arc<Entries>,
+    entries: Arc<LocalCache<Key, Entry>>,
 }
 
 impl TokenCache {
     pub(crate) fn new(capacity: u64) -> Self {
         TokenCache {
-            entries: Arc::new(Cache::with(
-                capacity_of(capacity),
-                capacity,
-                UnitWeighter,
-                foldhash::fast::RandomState::default(),
-                DefaultLifecycle::default(),
-            )),
+            entries: Arc::new(local_cache(capacity)),
         }
     }
 
@@ -114,12 +104,6 @@ impl TokenCache {
     pub(crate) fn len(&self) -> u64 {
         self.entries.len() as u64
     }
-}
-
-/// How many entries to make room for at once: the table grows from there
-/// up to the capacity, so a large capacity costs nothing until it fills.
-fn capacity_of(capacity: u64) -> usize {
-    usize::try_from(capacity.min(4096)).unwrap_or(4096)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 use std::fmt;
 use std::future::Future;
+use std::hash::BuildHasher;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The future a [`ReplayStore`] answers with.
@@ -59,7 +61,15 @@ impl ReplayError {
 pub struct LocalReplayCache {
     /// Each identifier with how long it is kept (the rest of its window).
     seen: moka::sync::Cache<String, Duration, foldhash::fast::RandomState>,
+    /// A key's look and insert happen under its shard's lock: two concurrent
+    /// uses of one key never both find it fresh. (moka's atomic entry API
+    /// alone let two of eight racing threads win, now and then.)
+    shards: Arc<[Mutex<()>]>,
+    hasher: foldhash::fast::RandomState,
 }
+
+/// Locks for [`LocalReplayCache`]: enough that unrelated keys rarely wait.
+const LOCK_SHARDS: usize = 64;
 
 impl fmt::Debug for LocalReplayCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,13 +99,21 @@ impl LocalReplayCache {
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .expire_after(ForItsTtl)
                 .build_with_hasher(foldhash::fast::RandomState::default()),
+            shards: (0..LOCK_SHARDS).map(|_| Mutex::new(())).collect(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 
     /// [`ReplayStore::first_use`], without waiting.
     pub(crate) fn first_use_now(&self, key: &str, ttl: Duration) -> bool {
-        // One atomic look-and-insert: two concurrent uses of a key see one fresh entry.
-        self.seen.entry_by_ref(key).or_insert(ttl).is_fresh()
+        let shard = self.hasher.hash_one(key) as usize % self.shards.len();
+        // Nothing is done under the lock that can panic; a poisoned one is still a lock.
+        let _held = self.shards[shard].lock().unwrap_or_else(PoisonError::into_inner);
+        if self.seen.contains_key(key) {
+            return false;
+        }
+        self.seen.insert(key.to_owned(), ttl);
+        true
     }
 }
 
@@ -161,13 +179,16 @@ mod tests {
         assert!(cache.first_use_now("a", ttl));
         assert!(!cache.first_use_now("a", ttl));
         assert!(cache.first_use_now("b", ttl));
-        let winners: usize = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| scope.spawn(|| usize::from(cache.first_use_now("contended", ttl))))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).sum()
-        });
-        assert_eq!(winners, 1);
+        for round in 0..200 {
+            let key = format!("contended-{round}");
+            let winners: usize = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| scope.spawn(|| usize::from(cache.first_use_now(&key, ttl))))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).sum()
+            });
+            assert_eq!(winners, 1, "{key}");
+        }
     }
 
     #[test]

@@ -291,4 +291,27 @@ mod tests {
         }
         firsts
     }
+
+    #[test]
+    fn threads_racing_for_one_key_see_one_first_use() {
+        use std::future::Future;
+        use std::task::{Context, Poll, Waker};
+        let store = MemoryStore::new();
+        let minute = Duration::from_secs(60);
+        // The store answers at once: one poll reads the answer.
+        let first_use = |key: &str| match std::pin::pin!(store.first_use(key, minute))
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(answer) => answer.unwrap(),
+            Poll::Pending => panic!("the in-memory store never waits"),
+        };
+        for round in 0..200 {
+            let key = format!("raced-{round}");
+            let firsts: usize = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| usize::from(first_use(&key)))).collect();
+                handles.into_iter().map(|h| h.join().unwrap()).sum()
+            });
+            assert_eq!(firsts, 1, "{key}");
+        }
+    }
 }
